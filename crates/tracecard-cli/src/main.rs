@@ -1,0 +1,397 @@
+//! `tracecard`: compile agent traces into TraceCards.
+//!
+//! ```text
+//! tracecard compile <PATH>... [--format yaml|json] [-o OUT] [--prices FILE] [--from FORMAT] [--summary]
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use tracecard_core::{Compiler, Format, PriceTable, TraceCard, Usd, import};
+
+/// Where an agent session's money went, which steps were wasted, and why.
+#[derive(Parser)]
+#[command(name = "tracecard", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile traces into TraceCards (per-step cost, tokens, redundancy flags).
+    ///
+    /// PATH may be a file or a directory; a directory compiles every session in it
+    /// (Claude Code sub-agent files are read with their parent session). Cards go to
+    /// stdout (YAML documents separated by `---`, or a JSON array when there are
+    /// several), or to OUT: a file, or a directory when OUT ends with `/` or already
+    /// is one (one `<session>.card.<ext>` per session).
+    Compile {
+        /// Trace files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutFormat::Yaml)]
+        format: OutFormat,
+        /// Write cards here instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Price file overriding the bundled table: LiteLLM's
+        /// `model_prices_and_context_window.json` or tracecard's own format.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+        /// Force the input format instead of detecting it.
+        #[arg(long = "from", value_name = "FORMAT")]
+        from: Option<String>,
+        /// Print a per-session table (steps, cost, reported cost, delta, warnings) to
+        /// stderr instead of the cards.
+        #[arg(long)]
+        summary: bool,
+        /// Skip the redundancy analysis (prices and tokens only).
+        #[arg(long)]
+        no_analysis: bool,
+    },
+    /// List the formats `compile --from` accepts.
+    Formats,
+    /// Print the JSON Schema of the TraceCard format.
+    Schema,
+    /// Look a model up in the price table and print its prices ($ per million tokens).
+    Price {
+        /// Model name as traces write it (`anthropic/claude-sonnet-4-5-20250929`).
+        model: String,
+        /// Price file overriding the bundled table.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum OutFormat {
+    Yaml,
+    Json,
+}
+
+impl OutFormat {
+    fn ext(self) -> &'static str {
+        match self {
+            OutFormat::Yaml => "yaml",
+            OutFormat::Json => "json",
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+fn load_prices(prices: Option<&Path>) -> Result<PriceTable, Failure> {
+    Ok(match prices {
+        Some(p) => PriceTable::bundled_with_override(p)?,
+        None => PriceTable::bundled().clone(),
+    })
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Formats => {
+            let mut out = std::io::stdout().lock();
+            for f in Format::ALL {
+                writeln!(out, "{f}")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            print!("{}", TraceCard::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Price { model, prices } => {
+            let table = load_prices(prices.as_deref())?;
+            match table.lookup(&model, None) {
+                tracecard_core::cost::PriceLookup::Unknown => {
+                    eprintln!(
+                        "error: model `{model}` is not in the price table ({})",
+                        table.name()
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+                tracecard_core::cost::PriceLookup::Exact(m)
+                | tracecard_core::cost::PriceLookup::Prefix(m) => {
+                    let r = &m.rates;
+                    println!(
+                        "model: {}\nprovider: {}\nsource: {}",
+                        m.id, m.provider, m.origin
+                    );
+                    println!(
+                        "input: {}\noutput: {}\ncache_read: {}\ncache_write_5m: {}\ncache_write_1h: {}",
+                        r.input.per_million(),
+                        r.output.per_million(),
+                        r.cache_read.per_million(),
+                        r.cache_write_5m.per_million(),
+                        r.cache_write_1h.per_million()
+                    );
+                    if let Some((above, lr)) = &m.long_context {
+                        println!(
+                            "long_context_above_prompt_tokens: {above}\nlong_context_input: {}\nlong_context_output: {}",
+                            lr.input.per_million(),
+                            lr.output.per_million()
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Compile {
+            paths,
+            format,
+            output,
+            prices,
+            from,
+            summary,
+            no_analysis,
+        } => {
+            let from = match from {
+                Some(f) => Some(Format::parse(&f).ok_or_else(|| {
+                    format!(
+                        "unknown format `{f}` (known: {})",
+                        Format::ALL
+                            .iter()
+                            .map(|f| f.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?),
+                None => None,
+            };
+            let table = load_prices(prices.as_deref())?;
+            compile(
+                &paths,
+                format,
+                output.as_deref(),
+                &table,
+                from,
+                summary,
+                !no_analysis,
+            )
+        }
+    }
+}
+
+struct FileResult {
+    path: PathBuf,
+    cards: Result<Vec<TraceCard>, tracecard_core::Error>,
+}
+
+fn compile(
+    paths: &[PathBuf],
+    format: OutFormat,
+    output: Option<&Path>,
+    table: &PriceTable,
+    from: Option<Format>,
+    summary: bool,
+    analyze: bool,
+) -> Result<ExitCode, Failure> {
+    let mut files = Vec::new();
+    let mut explicit = std::collections::HashSet::new();
+    for p in paths {
+        if p.is_dir() {
+            files.extend(import::discover(p)?);
+        } else {
+            explicit.insert(p.clone());
+            files.push(p.clone());
+        }
+    }
+    let bar = if files.len() > 1 {
+        let b = ProgressBar::new(files.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let compiler = Compiler::new().prices(table).analyze(analyze);
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .map(|path| {
+            // Files found by walking a directory that no importer recognises are
+            // skipped (and listed); files named explicitly must be traces.
+            let fmt = match from {
+                Some(f) => Some(f),
+                None => match import::detect(path) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        return FileResult {
+                            path: path.clone(),
+                            cards: Err(e),
+                        };
+                    }
+                },
+            };
+            let cards = match fmt {
+                None if !explicit.contains(path) => Ok(Vec::new()),
+                _ => import::load(path, fmt)
+                    .and_then(|ts| ts.iter().map(|t| compiler.compile(t)).collect()),
+            };
+            bar.inc(1);
+            FileResult {
+                path: path.clone(),
+                cards,
+            }
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    let mut cards = Vec::new();
+    let mut failed = 0usize;
+    let mut skipped = Vec::new();
+    for r in results {
+        match r.cards {
+            Ok(c) if c.is_empty() => skipped.push(r.path),
+            Ok(c) => cards.extend(c),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    for p in &skipped {
+        eprintln!("note: skipped {} (not a recognised trace)", p.display());
+    }
+    if summary {
+        print_summary(&cards)?;
+    } else {
+        write_cards(&cards, format, output)?;
+    }
+    for c in &cards {
+        for w in &c.warnings {
+            if w.code == "unknown_model" || w.code == "no_usage" || w.code == "truncated_line" {
+                eprintln!("warning: {}: {}", c.session_id, w.message);
+            }
+        }
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn render(card: &TraceCard, format: OutFormat) -> Result<String, Failure> {
+    Ok(match format {
+        OutFormat::Yaml => card.to_yaml()?,
+        OutFormat::Json => card.to_json()?,
+    })
+}
+
+fn safe_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn write_cards(
+    cards: &[TraceCard],
+    format: OutFormat,
+    output: Option<&Path>,
+) -> Result<(), Failure> {
+    let to_dir = output.is_some_and(|o| o.is_dir() || o.to_string_lossy().ends_with('/'));
+    if let (Some(dir), true) = (output, to_dir) {
+        std::fs::create_dir_all(dir)?;
+        for c in cards {
+            let p = dir.join(format!(
+                "{}.card.{}",
+                safe_name(&c.session_id),
+                format.ext()
+            ));
+            std::fs::write(&p, render(c, format)?)?;
+        }
+        return Ok(());
+    }
+    let mut text = String::new();
+    match format {
+        OutFormat::Yaml => {
+            for (i, c) in cards.iter().enumerate() {
+                if i > 0 {
+                    text.push_str("---\n");
+                }
+                text.push_str(&c.to_yaml()?);
+            }
+        }
+        OutFormat::Json if cards.len() == 1 => text = cards[0].to_json()?,
+        OutFormat::Json => {
+            text = serde_json::to_string_pretty(cards)?;
+            text.push('\n');
+        }
+    }
+    match output {
+        Some(p) => std::fs::write(p, text)?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+fn print_summary(cards: &[TraceCard]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<40} {:<12} {:>6} {:>12} {:>12} {:>10} {:>10} {:>5}",
+        "session", "format", "steps", "cost_usd", "reported", "delta", "redundant", "warn"
+    )?;
+    let mut total = Usd::ZERO;
+    let mut steps = 0usize;
+    for c in cards {
+        let id: String = c.session_id.chars().take(40).collect();
+        let rep = c
+            .reported_cost_usd
+            .map(|r| format!("{:.6}", r.to_f64()))
+            .unwrap_or_else(|| "-".into());
+        let delta = c
+            .cost_delta_usd
+            .map(|d| format!("{:+.6}", d.to_f64()))
+            .unwrap_or_else(|| "-".into());
+        let unknown = if c.unpriced_steps > 0 { "+?" } else { "" };
+        writeln!(
+            out,
+            "{:<40} {:<12} {:>6} {:>10.6}{:<2} {:>12} {:>10} {:>10} {:>5}",
+            id,
+            c.source.format,
+            c.steps.len(),
+            c.total_cost_usd.to_f64(),
+            unknown,
+            rep,
+            delta,
+            c.steps.iter().filter(|s| s.redundant).count(),
+            c.warnings.len()
+        )?;
+        total += c.total_cost_usd;
+        steps += c.steps.len();
+    }
+    writeln!(
+        out,
+        "{} session(s), {} step(s), total ${}",
+        cards.len(),
+        steps,
+        total
+    )?;
+    Ok(())
+}

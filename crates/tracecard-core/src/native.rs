@@ -1,0 +1,294 @@
+//! The native trace format, written by the recorders of all three languages.
+//!
+//! Two shapes, both UTF-8 JSON (see `docs/native-format.md`):
+//!
+//! - **JSONL** (streaming, what recorders write): one record per line, each with a
+//!   `record` field: `session` (first), `step` (any number, any order when they carry
+//!   `id`), `outcome` (at most one), `warning`.
+//! - **JSON**: one object, a serialised [`Trace`] with `"tracecard_trace": 1`.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ContentCapture, Outcome, Step, StepId, Trace, Warning};
+use crate::money::Usd;
+use crate::{Error, Result};
+
+/// Version of the native format (`tracecard_trace` / `version` field).
+pub const NATIVE_VERSION: u32 = 1;
+
+/// First record of a JSONL native trace.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// Always `session`.
+    pub record: String,
+    /// Format version ([`NATIVE_VERSION`]).
+    pub version: u32,
+    /// Session id.
+    pub session_id: String,
+    /// Start time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<jiff::Timestamp>,
+    /// Whether steps carry content.
+    #[serde(default)]
+    pub content: ContentCapture,
+    /// Free-form metadata.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, String>,
+}
+
+/// The `outcome` record of a JSONL native trace.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutcomeRecord {
+    /// Always `outcome`.
+    pub record: String,
+    /// The outcome.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Session-level cost reported by the harness.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_cost_usd: Option<Usd>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Whole {
+    tracecard_trace: u32,
+    #[serde(flatten)]
+    trace: Trace,
+}
+
+/// True when `head` (the first bytes of a file) looks like a native trace.
+pub fn sniff(head: &str) -> bool {
+    let t = head.trim_start();
+    (t.starts_with('{') && t[..t.len().min(4096)].contains("\"tracecard_trace\""))
+        || (t.starts_with("{\"record\":\"session\"") || t.starts_with("{\"record\": \"session\""))
+}
+
+/// Serialise `trace` as one JSON document.
+pub fn to_json(trace: &Trace) -> Result<String> {
+    let w = Whole {
+        tracecard_trace: NATIVE_VERSION,
+        trace: trace.clone(),
+    };
+    serde_json::to_string_pretty(&w).map_err(|e| Error::Serialize {
+        what: "trace".into(),
+        message: e.to_string(),
+    })
+}
+
+/// Serialise `trace` as JSONL records.
+pub fn to_jsonl(trace: &Trace) -> Result<String> {
+    let mut out = String::new();
+    let head = SessionRecord {
+        record: "session".into(),
+        version: NATIVE_VERSION,
+        session_id: trace.session_id.clone(),
+        started_at: trace.started_at,
+        content: trace.source.content,
+        metadata: trace.metadata.clone(),
+    };
+    out.push_str(&line(&head)?);
+    for s in &trace.steps {
+        out.push_str(&line(&StepLine {
+            record: "step",
+            step: s,
+        })?);
+    }
+    for w in &trace.warnings {
+        out.push_str(&line(&WarningLine {
+            record: "warning",
+            warning: w,
+        })?);
+    }
+    let o = OutcomeRecord {
+        record: "outcome".into(),
+        outcome: trace.outcome.clone(),
+        reported_cost_usd: trace.reported_cost_usd,
+    };
+    out.push_str(&line(&o)?);
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct StepLine<'a> {
+    record: &'static str,
+    #[serde(flatten)]
+    step: &'a Step,
+}
+
+#[derive(Serialize)]
+struct WarningLine<'a> {
+    record: &'static str,
+    #[serde(flatten)]
+    warning: &'a Warning,
+}
+
+fn line<T: Serialize>(v: &T) -> Result<String> {
+    let mut s = serde_json::to_string(v).map_err(|e| Error::Serialize {
+        what: "trace record".into(),
+        message: e.to_string(),
+    })?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// A step record as read: `id` optional (assigned by position when absent).
+#[derive(Deserialize)]
+struct StepIn {
+    #[serde(default)]
+    id: Option<StepId>,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Parse a native trace (either shape) from `text`; `path` is for messages.
+pub fn parse(path: &Path, text: &str) -> Result<Trace> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{')
+        && !trimmed.starts_with("{\"record\"")
+        && !trimmed.starts_with("{\"record\":")
+    {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+            if v.get("tracecard_trace").is_some() {
+                let w: Whole = serde_json::from_value(v)
+                    .map_err(|e| Error::parse(path, None, None, e.to_string()))?;
+                w.trace.validate()?;
+                let mut t = w.trace;
+                t.source.format = "native".into();
+                t.source.files = vec![path.display().to_string()];
+                return Ok(t);
+            }
+        }
+    }
+    parse_jsonl(path, text)
+}
+
+fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
+    let mut trace: Option<Trace> = None;
+    let mut steps: Vec<(u64, Option<StepId>, Step)> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut outcome = None;
+    let file = path.display().to_string();
+    let parsed = crate::import::jsonl(path, text)?;
+    warnings.extend(parsed.warnings);
+    for (line, v) in parsed.lines {
+        let kind = v.get("record").and_then(|r| r.as_str()).unwrap_or("");
+        match kind {
+            "session" => {
+                let h: SessionRecord = serde_json::from_value(v)
+                    .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
+                if h.version > NATIVE_VERSION {
+                    warnings.push(Warning::at(
+                        "newer_format",
+                        format!(
+                            "native format version {} is newer than {NATIVE_VERSION}",
+                            h.version
+                        ),
+                        &file,
+                        Some(line),
+                    ));
+                }
+                let mut t = Trace::new(h.session_id, "native");
+                t.started_at = h.started_at;
+                t.source.content = h.content;
+                t.metadata = h.metadata;
+                trace = Some(t);
+            }
+            "step" => {
+                let mut v = v;
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("record");
+                }
+                let sin: StepIn = serde_json::from_value(v)
+                    .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
+                let mut map = sin.rest;
+                map.insert("id".into(), serde_json::json!(0));
+                let step: Step =
+                    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
+                        Error::parse(
+                            path,
+                            Some(line),
+                            field_of(&e.to_string()).as_deref(),
+                            e.to_string(),
+                        )
+                    })?;
+                steps.push((line, sin.id, step));
+            }
+            "outcome" => {
+                let o: OutcomeRecord = serde_json::from_value(v)
+                    .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
+                outcome = Some(o);
+            }
+            "warning" => {
+                let w: Warning = serde_json::from_value(v)
+                    .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
+                warnings.push(w);
+            }
+            other => warnings.push(Warning::at(
+                "unknown_record",
+                format!("unknown record type {other:?} skipped"),
+                &file,
+                Some(line),
+            )),
+        }
+    }
+    let mut trace = trace.ok_or_else(|| {
+        Error::parse(
+            path,
+            Some(1),
+            Some("record"),
+            "native JSONL must start with a `session` record",
+        )
+    })?;
+    // Order by explicit id when given (recorders write spawns after their children).
+    let n = steps.len();
+    let mut slots: Vec<Option<Step>> = vec![None; n];
+    let mut next_free = 0usize;
+    let any_ids = steps.iter().any(|(_, id, _)| id.is_some());
+    for (line, id, step) in steps {
+        let idx = match (any_ids, id) {
+            (true, Some(id)) => id.index(),
+            (true, None) => {
+                return Err(Error::parse(
+                    path,
+                    Some(line),
+                    Some("id"),
+                    "either every step record has an `id` or none does",
+                ));
+            }
+            (false, _) => {
+                next_free += 1;
+                next_free - 1
+            }
+        };
+        if idx >= n || slots[idx].is_some() {
+            return Err(Error::parse(
+                path,
+                Some(line),
+                Some("id"),
+                format!(
+                    "step id {} is out of range or repeated (ids must be 1..={n})",
+                    idx + 1
+                ),
+            ));
+        }
+        slots[idx] = Some(step);
+    }
+    for s in slots.into_iter().flatten() {
+        trace.push(s);
+    }
+    if let Some(o) = outcome {
+        trace.outcome = o.outcome;
+        trace.reported_cost_usd = o.reported_cost_usd;
+    }
+    trace.warnings = warnings;
+    trace.source.files = vec![file];
+    trace.validate()?;
+    Ok(trace)
+}
+
+fn field_of(msg: &str) -> Option<String> {
+    // serde messages look like "unknown variant `x`, expected ..." or "invalid type: ... for field `kind`"
+    msg.split('`').nth(1).map(str::to_owned)
+}

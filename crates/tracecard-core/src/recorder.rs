@@ -1,0 +1,215 @@
+//! Build a [`Trace`] step by step from a live agent.
+//!
+//! The Python and Node packages wrap this same recorder, so a trace recorded in any
+//! language is the same native trace.
+
+use jiff::Timestamp;
+
+use crate::model::{
+    Content, ContentCapture, OracleEvidence, OutcomeStatus, Step, StepId, StepKind, StepStatus,
+    TokenUsage, Trace,
+};
+use crate::money::Usd;
+
+/// Records one session.
+///
+/// Steps get ids in the order they are *started*. While a sub-agent is open
+/// ([`Recorder::begin_subagent`] … [`Recorder::end_subagent`]) new steps name it as
+/// their parent.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    trace: Trace,
+    keep_content: bool,
+    open_subagents: Vec<StepId>,
+}
+
+impl Recorder {
+    /// A recorder for session `session_id`, keeping content (needed for content
+    /// evidence; cards never show it).
+    pub fn new(session_id: impl Into<String>) -> Self {
+        let mut trace = Trace::new(session_id, "native");
+        trace.started_at = Some(Timestamp::now());
+        Recorder {
+            trace,
+            keep_content: true,
+            open_subagents: Vec::new(),
+        }
+    }
+
+    /// Keep only hashes and lengths of content (privacy); the analysis then relies on
+    /// ids and artifacts only.
+    pub fn hash_content_only(mut self) -> Self {
+        self.keep_content = false;
+        self.trace.source.content = ContentCapture::Hashed;
+        self
+    }
+
+    fn content(&self, text: &str) -> Content {
+        if self.keep_content {
+            Content::full(text)
+        } else {
+            Content::hashed(text)
+        }
+    }
+
+    /// Start a step of `kind` now; returns its id.
+    pub fn begin(&mut self, kind: StepKind) -> StepId {
+        let mut s = Step::new(kind);
+        s.started_at = Some(Timestamp::now());
+        s.parent = self.open_subagents.last().copied();
+        self.trace.push(s)
+    }
+
+    /// Mark step `id` finished now.
+    pub fn end(&mut self, id: StepId) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.ended_at = Some(Timestamp::now());
+        }
+    }
+
+    /// Mutable access to a recorded step (to set anything the helpers do not).
+    pub fn step_mut(&mut self, id: StepId) -> Option<&mut Step> {
+        self.trace.step_mut(id)
+    }
+
+    /// Record a user message.
+    pub fn user_input(&mut self, text: &str) -> StepId {
+        let id = self.begin(StepKind::UserInput);
+        let c = self.content(text);
+        if let Some(s) = self.trace.step_mut(id) {
+            s.output = Some(c);
+            s.ended_at = s.started_at;
+        }
+        id
+    }
+
+    /// Record a finished model call with its tokens and response text.
+    pub fn llm_call(&mut self, model: &str, tokens: TokenUsage, output: &str) -> StepId {
+        let id = self.begin(StepKind::LlmCall);
+        let c = self.content(output);
+        if let Some(s) = self.trace.step_mut(id) {
+            s.model = Some(model.to_owned());
+            s.tokens = tokens;
+            s.output = Some(c);
+            s.ended_at = Some(Timestamp::now());
+        }
+        id
+    }
+
+    /// Record a finished tool call: name, arguments, result, and the model call that
+    /// requested it (which this step then consumes).
+    pub fn tool_use(
+        &mut self,
+        tool: &str,
+        arguments: &str,
+        result: &str,
+        requested_by: Option<StepId>,
+    ) -> StepId {
+        let id = self.begin(StepKind::ToolUse);
+        let (i, o) = (self.content(arguments), self.content(result));
+        if let Some(s) = self.trace.step_mut(id) {
+            s.tool = Some(tool.to_owned());
+            s.input = Some(i);
+            s.output = Some(o);
+            s.ended_at = Some(Timestamp::now());
+            if let Some(r) = requested_by {
+                s.links.consumes.push(r);
+            }
+        }
+        id
+    }
+
+    /// Open a sub-agent spawned by tool `tool` (e.g. `Task`); following steps are
+    /// its children until [`Recorder::end_subagent`].
+    pub fn begin_subagent(
+        &mut self,
+        tool: &str,
+        agent: &str,
+        requested_by: Option<StepId>,
+    ) -> StepId {
+        let id = self.begin(StepKind::SubagentSpawn);
+        if let Some(s) = self.trace.step_mut(id) {
+            s.tool = Some(tool.to_owned());
+            s.agent = Some(agent.to_owned());
+            if let Some(r) = requested_by {
+                s.links.consumes.push(r);
+            }
+        }
+        self.open_subagents.push(id);
+        id
+    }
+
+    /// Close sub-agent `id` with the result it returned to its parent. `result_from`
+    /// is the sub-agent step that produced the result (usually its last model call).
+    pub fn end_subagent(&mut self, id: StepId, result: &str, result_from: Option<StepId>) {
+        self.open_subagents.retain(|o| *o != id);
+        let c = self.content(result);
+        if let Some(s) = self.trace.step_mut(id) {
+            s.output = Some(c);
+            s.ended_at = Some(Timestamp::now());
+            if let Some(r) = result_from {
+                s.links.consumes.push(r);
+            }
+        }
+    }
+
+    /// Step `consumer` used the output of step `producer` (explicit reference).
+    pub fn consumes(&mut self, consumer: StepId, producer: StepId) {
+        if let Some(s) = self.trace.step_mut(consumer) {
+            if !s.links.consumes.contains(&producer) {
+                s.links.consumes.push(producer);
+            }
+        }
+    }
+
+    /// Step `id` read artifact `name` (a file path, a table, a URL).
+    pub fn reads(&mut self, id: StepId, name: &str) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.links.reads.push(name.to_owned());
+        }
+    }
+
+    /// Step `id` wrote artifact `name`.
+    pub fn writes(&mut self, id: StepId, name: &str) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.links.writes.push(name.to_owned());
+        }
+    }
+
+    /// Mark step `id` failed with `message`.
+    pub fn error(&mut self, id: StepId, message: &str) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.status = StepStatus::Error;
+            s.error = Some(message.to_owned());
+        }
+    }
+
+    /// Set the cost the harness itself computed for step `id`.
+    pub fn reported_cost(&mut self, id: StepId, usd: Usd) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.reported_cost_usd = Some(usd);
+        }
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Finish: set the outcome, the step holding the final answer, and any verifier
+    /// evidence; return the trace.
+    pub fn finish(
+        mut self,
+        status: OutcomeStatus,
+        final_step: Option<StepId>,
+        evidence: Vec<OracleEvidence>,
+    ) -> Trace {
+        self.trace.outcome.status = status;
+        self.trace.outcome.final_step = final_step;
+        self.trace.outcome.answer = final_step
+            .and_then(|f| self.trace.step(f))
+            .and_then(|s| s.output.clone());
+        self.trace.outcome.evidence = evidence;
+        self.trace
+    }
+}
