@@ -263,11 +263,17 @@ pub struct Links {
     /// Tool-call ids an LLM call requested in its response.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requests: Vec<String>,
-    /// Steps whose output this step demonstrably received as input: a tool result
-    /// fed into the next model call, the call that issued a tool's arguments, a
-    /// sub-agent's result returned to its parent, explicit recorder references.
+    /// Steps whose output this step demonstrably **used**: a tool step consumes the
+    /// model call that wrote its arguments; a sub-agent spawn consumes the sub-agent
+    /// step that produced its result; explicit recorder references. Strong evidence.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub consumes: Vec<StepId>,
+    /// Steps whose output was newly **delivered** into this step's input without
+    /// proof of use: the tool results (and sub-agent results) sent to the next model
+    /// call, a user message. Presence in context is not evidence of use; the
+    /// analysis looks for content evidence on these edges.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<StepId>,
     /// Artifacts (files, tables, URLs…) this step read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reads: Vec<String>,
@@ -610,12 +616,17 @@ impl Trace {
                     ));
                 }
             }
-            for c in &s.links.consumes {
-                if c.0 == 0 || c.index() >= n || *c == s.id {
-                    return Err(crate::Error::validation(
-                        format!("trace {} step {}", self.session_id, s.id),
-                        format!("links.consumes names step {c}, which does not exist"),
-                    ));
+            for (field, ids) in [
+                ("consumes", &s.links.consumes),
+                ("context", &s.links.context),
+            ] {
+                for c in ids {
+                    if c.0 == 0 || c.index() >= n || *c == s.id {
+                        return Err(crate::Error::validation(
+                            format!("trace {} step {}", self.session_id, s.id),
+                            format!("links.{field} names step {c}, which does not exist"),
+                        ));
+                    }
                 }
             }
         }
@@ -669,6 +680,7 @@ impl Trace {
                 s.id = remap(s.id).unwrap_or(s.id);
                 s.parent = s.parent.and_then(remap);
                 s.links.consumes = s.links.consumes.iter().filter_map(|c| remap(*c)).collect();
+                s.links.context = s.links.context.iter().filter_map(|c| remap(*c)).collect();
                 s
             })
             .collect();

@@ -1,0 +1,4 @@
+//! Integration tests of tracecard-core (one test binary; one module per area).
+
+mod fixtures;
+mod native;
