@@ -1,0 +1,56 @@
+# tracecard — developer workflow. `make help` lists the targets.
+#
+#   make setup   # check toolchains, build the CLI, create .venv and build the Python package
+#   make demo    # compile the bundled example traces and print their cards
+#   make test    # install what is missing, then run every test of every language
+#
+# Needs: Rust >= 1.89 (cargo), a C linker, CPython >= 3.9 with venv, Node >= 20.17 with npm.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON   ?= python3
+VENV     := $(CURDIR)/.venv
+PY_DIR   := bindings/python
+CARGO    ?= cargo
+TRACECARD := target/debug/tracecard
+
+.PHONY: help setup demo test test-rust test-python lint fmt bench check-tools clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+check-tools: ## Check that the toolchains are present
+	@scripts/check-tools
+
+setup: check-tools ## Build everything and install the dev tools (idempotent)
+	$(CARGO) build --locked --workspace --exclude tracecard-python
+	@if [ -d $(PY_DIR) ]; then $(MAKE) --no-print-directory -C $(PY_DIR) setup VENV=$(VENV) PYTHON=$(PYTHON); fi
+	@echo "setup done: try 'make demo' and 'make test'"
+
+demo: ## Compile the bundled example traces and print their cards
+	$(CARGO) build --locked -q -p tracecard-cli
+	$(TRACECARD) compile examples/traces --summary
+	$(TRACECARD) compile examples/traces
+
+test: test-rust test-python ## Run every test (Rust, Python); installs what is missing
+
+test-rust: ## Rust unit, integration, property and doc tests (+ benches in test mode)
+	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked --doc
+
+test-python: ## Build the Python package into .venv and run pytest + stubtest
+	@if [ -d $(PY_DIR) ]; then $(MAKE) --no-print-directory -C $(PY_DIR) test VENV=$(VENV) PYTHON=$(PYTHON); else echo "no Python package yet"; fi
+
+lint: ## rustfmt check and clippy with warnings denied
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+fmt: ## Format the Rust code
+	$(CARGO) fmt --all
+
+bench: ## Run the criterion benchmarks (figures go in BENCHMARKS.md)
+	$(CARGO) bench -p tracecard-benches
+
+clean: ## Remove build outputs and the venv
+	rm -rf target .venv $(PY_DIR)/python/tracecard/*.so
