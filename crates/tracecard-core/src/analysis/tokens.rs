@@ -1,0 +1,147 @@
+//! Distinctive-content fingerprints for the content evidence of the dataflow graph.
+//!
+//! A text is cut into tokens (runs of identifier, path and number characters;
+//! JSON escapes such as `\n` are separators), and only *distinctive* tokens are
+//! kept: identifiers with `_`, `.`, `/`, `-` or `:` inside, camelCase, numbers of
+//! three or more digits, mixed letters and digits, and long plain words. Path tokens
+//! also yield their components. Each kept token is hashed (FNV-1a, 64 bit) so the
+//! analysis works on integers: one pass over every text, linear in its length.
+
+/// 64-bit FNV-1a.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
+        )
+        || b >= 0x80
+}
+
+/// Whether `tok` (already trimmed) is distinctive enough to count as evidence.
+pub(crate) fn distinctive(tok: &str) -> bool {
+    let b = tok.as_bytes();
+    if b.len() < 3 || b.len() > 256 {
+        return false;
+    }
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let alpha = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let inner_punct = b[1..b.len() - 1].iter().any(|c| {
+        matches!(
+            c,
+            b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
+        )
+    });
+    if digits == b.len() {
+        return b.len() >= 3;
+    }
+    if inner_punct {
+        // `e.g`, `a.b` and the like are too short to mean anything
+        return b.len() >= 5 || digits > 0;
+    }
+    if digits > 0 && alpha > 0 {
+        return true;
+    }
+    let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
+    let camel = b
+        .windows(2)
+        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+    if camel && b.len() >= 5 {
+        return true;
+    }
+    if upper == alpha && alpha == b.len() {
+        return b.len() >= 8;
+    }
+    if b.iter().any(|c| *c >= 0x80) {
+        return b.len() >= 6;
+    }
+    b.len() >= 12
+}
+
+/// Call `f` with the hash of every distinctive token of `text` (a token can repeat).
+pub(crate) fn for_each_token(text: &str, mut f: impl FnMut(u64, &str)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let n = bytes.len();
+    while i < n {
+        // JSON / C escapes: `\n`, `\t`, `\"`, `\\`, `\u1234` are separators
+        if bytes[i] == b'\\' {
+            i += if i + 1 < n && bytes[i + 1] == b'u' {
+                6
+            } else {
+                2
+            };
+            continue;
+        }
+        if !is_token_byte(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && is_token_byte(bytes[i]) && bytes[i] != b'\\' {
+            i += 1;
+        }
+        let Some(raw) = text.get(start..i) else {
+            continue;
+        };
+        let tok = raw.trim_matches(|c: char| {
+            matches!(c, '.' | ':' | ',' | '-' | '/' | '#' | '+' | '~' | '@')
+        });
+        if distinctive(tok) {
+            f(fnv1a(tok.as_bytes()), tok);
+        }
+        if tok.contains('/') {
+            for part in tok.split('/') {
+                if part.len() < tok.len() && distinctive(part) {
+                    f(fnv1a(part.as_bytes()), part);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(t: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        for_each_token(t, |_, s| v.push(s.to_owned()));
+        v
+    }
+
+    #[test]
+    fn keeps_identifiers_paths_and_numbers() {
+        let t = toks(
+            "host = \"ledger-db-primary.prod.internal\"\nport = 6432\npool_size = 32 in config/prod.toml.",
+        );
+        assert_eq!(
+            t,
+            [
+                "ledger-db-primary.prod.internal",
+                "6432",
+                "pool_size",
+                "config/prod.toml",
+                "prod.toml"
+            ]
+        );
+    }
+
+    #[test]
+    fn drops_common_words_and_json_escapes() {
+        assert!(toks("The answer is that the file was read and it is fine.").is_empty());
+        assert_eq!(
+            toks(r#"{"content":"def add(a, b):\n    return a_total\n"}"#),
+            ["a_total"]
+        );
+        assert_eq!(toks("getUserName HTTP TODO 42 v2x"), ["getUserName", "v2x"]);
+    }
+}
