@@ -28,6 +28,8 @@ pub enum Sink {
     Oracle,
     /// A tool that may change the environment without declaring what it wrote.
     SideEffect,
+    /// A user input or a compaction: not agent work, never flagged.
+    Kept,
 }
 
 /// One edge of the dataflow graph: `from`'s output reached `to` (`None` = the sink).
@@ -324,6 +326,16 @@ impl Analysis {
                     None,
                 );
             }
+            // a sub-agent's steps need their spawn: it cannot go while they stay
+            if let Some(p) = s.parent {
+                b.edge(
+                    p.index(),
+                    Some(c),
+                    EvidenceLevel::Ids,
+                    "runs inside this sub-agent",
+                    None,
+                );
+            }
         }
 
         // 2. artifacts: reaching definitions and dead stores
@@ -525,6 +537,18 @@ impl Analysis {
                 _ => {}
             }
         }
+        // user turns and compactions are never agent waste: what they consume stays
+        for (i, s) in steps.iter().enumerate() {
+            if matches!(s.kind, StepKind::UserInput | StepKind::Compaction) {
+                b.edge(
+                    i,
+                    None,
+                    EvidenceLevel::Structure,
+                    "user input / compaction",
+                    Some(Sink::Kept),
+                );
+            }
+        }
         for (i, s) in steps.iter().enumerate() {
             if may_have_side_effects(s, content) {
                 b.edge(
@@ -556,12 +580,6 @@ impl Analysis {
         while let Some(node) = bfs.next(rev) {
             if node.index() < n {
                 live[node.index()] = true;
-            }
-        }
-        // user turns and compactions are never agent waste
-        for (i, s) in steps.iter().enumerate() {
-            if matches!(s.kind, StepKind::UserInput | StepKind::Compaction) {
-                live[i] = true;
             }
         }
 
