@@ -6,7 +6,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Bfs, Reversed};
 
 use super::EvidenceLevel;
-use super::tokens::{fnv1a, for_each_token};
+use super::tokens::{fnv1a, for_each_number, for_each_token};
 use crate::Result;
 use crate::cost::PriceTable;
 use crate::model::{ContentCapture, StepId, StepKind, StepStatus, TokenUsage, Trace};
@@ -207,6 +207,11 @@ const READ_ONLY_COMMANDS: &[&str] = &[
     "scroll_up",
     "scroll_down",
     "view",
+    "pytest",
+    "py.test",
+    "go-test",
+    "cargo-test",
+    "npm-test",
 ];
 
 /// A shell command is read-only when every pipeline/sequence segment starts with a
@@ -229,7 +234,10 @@ fn command_is_read_only(cmd: &str) -> bool {
                     .next()
                     .is_some_and(|sub| READ_ONLY_COMMANDS.contains(&format!("git-{sub}").as_str())),
                 "sed" => !seg.contains(" -i"),
-                "python" | "python3" => seg.contains("--version"),
+                "python" | "python3" => seg.contains("--version") || seg.contains("-m pytest"),
+                "cargo" | "go" | "npm" | "yarn" | "pnpm" => words.next().is_some_and(|sub| {
+                    READ_ONLY_COMMANDS.contains(&format!("{first}-{sub}").as_str())
+                }),
                 _ => READ_ONLY_COMMANDS.contains(&first),
             }
         })
@@ -429,6 +437,17 @@ impl Analysis {
                 .flatten()
                 .map(|t| fnv1a(t.as_bytes()))
                 .collect();
+            let mut numbers: HashMap<u32, HashSet<u64>> = HashMap::new();
+            let has_numbers: Vec<bool> = steps
+                .iter()
+                .map(|s| {
+                    let mut any = false;
+                    if let Some(t) = text_of(&s.output) {
+                        for_each_number(t, |_| any = true);
+                    }
+                    any
+                })
+                .collect();
             for (i, s) in steps.iter().enumerate() {
                 let c = ctx[i];
                 let consumer_text = match s.kind {
@@ -440,6 +459,39 @@ impl Analysis {
                 };
                 if let Some(text) = consumer_text {
                     consume(&mut b, tables.entry(c).or_default(), &stop, text, Some(i));
+                    // Derived values: a number no producer in this context introduced
+                    // (a sum, a count) was computed from the numbers just delivered.
+                    let seen = numbers.entry(c).or_default();
+                    let mut novel = None;
+                    for_each_number(text, |h| {
+                        if novel.is_none() && !seen.contains(&h) {
+                            novel = Some(h);
+                        }
+                    });
+                    if novel.is_some() {
+                        // sources: the outputs delivered to this step, and the latest
+                        // earlier output of this context, that carry numbers (write
+                        // receipts such as "wrote 19 bytes" are not data)
+                        let is_source =
+                            |p: usize| has_numbers[p] && steps[p].links.writes.is_empty();
+                        let mut delivered: Vec<usize> = s
+                            .links
+                            .context
+                            .iter()
+                            .map(|p| p.index())
+                            .filter(|&p| is_source(p))
+                            .collect();
+                        delivered.extend((0..i).rev().find(|&p| ctx[p] == c && is_source(p)));
+                        for p in delivered {
+                            b.edge(
+                                p,
+                                Some(i),
+                                EvidenceLevel::Content,
+                                "new numbers derived from its numbers",
+                                None,
+                            );
+                        }
+                    }
                 }
                 if s.kind == StepKind::Compaction {
                     tables.entry(c).or_default().clear();
@@ -447,6 +499,10 @@ impl Analysis {
                 if s.kind == StepKind::SubagentSpawn {
                     // the task prompt is introduced into the sub-agent's own context
                     if let Some(text) = text_of(&s.input) {
+                        let seen = numbers.entry(i as u32).or_default();
+                        for_each_number(text, |h| {
+                            seen.insert(h);
+                        });
                         produce(
                             tables.entry(i as u32).or_default(),
                             &stop,
@@ -457,6 +513,10 @@ impl Analysis {
                     }
                 }
                 if let Some(text) = text_of(&s.output) {
+                    let seen = numbers.entry(c).or_default();
+                    for_each_number(text, |h| {
+                        seen.insert(h);
+                    });
                     produce(
                         tables.entry(c).or_default(),
                         &stop,

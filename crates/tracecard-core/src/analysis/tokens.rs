@@ -98,12 +98,54 @@ pub(crate) fn for_each_token(text: &str, mut f: impl FnMut(u64, &str)) {
         if distinctive(tok) {
             f(fnv1a(tok.as_bytes()), tok);
         }
-        if tok.contains('/') {
-            for part in tok.split('/') {
+        // components of paths (`a/b.rs`), qualified names (`mod::item`, `file.py::test_x`)
+        // and dotted identifiers (`self.total_amount`) count on their own too
+        if tok.contains(['/', ':', '.']) && !tok.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            for part in tok.split(['/', ':']).filter(|p| !p.is_empty()) {
                 if part.len() < tok.len() && distinctive(part) {
                     f(fnv1a(part.as_bytes()), part);
                 }
+                if part.contains('.') {
+                    for sub in part
+                        .split('.')
+                        .filter(|p| p.len() >= 5 && p.len() < part.len())
+                    {
+                        if distinctive(sub)
+                            && (sub.contains('_')
+                                || sub.bytes().any(|b| b.is_ascii_digit())
+                                || sub.len() >= 12)
+                        {
+                            f(fnv1a(sub.as_bytes()), sub);
+                        }
+                    }
+                }
             }
+        }
+    }
+}
+
+/// Call `f` with the hash of every standalone number of two or more digits in
+/// `text` (`2817`, `12.5`; not the digits inside `v2x` or `sales_2024`).
+pub(crate) fn for_each_number(text: &str, mut f: impl FnMut(u64)) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        if !b[i].is_ascii_digit()
+            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+        {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n
+            && (b[i].is_ascii_digit() || (b[i] == b'.' && i + 1 < n && b[i + 1].is_ascii_digit()))
+        {
+            i += 1;
+        }
+        let standalone = i >= n || !(b[i].is_ascii_alphabetic() || b[i] == b'_');
+        if standalone && i - start >= 2 {
+            f(fnv1a(&b[start..i]));
         }
     }
 }
@@ -127,12 +169,20 @@ mod tests {
             t,
             [
                 "ledger-db-primary.prod.internal",
+                "ledger-db-primary",
                 "6432",
                 "pool_size",
                 "config/prod.toml",
                 "prod.toml"
             ]
         );
+    }
+
+    #[test]
+    fn numbers_are_standalone_digit_runs() {
+        let mut v = Vec::new();
+        for_each_number("total=2817, 12.5 and v2x sales_2024 7 x99", |h| v.push(h));
+        assert_eq!(v, [fnv1a(b"2817"), fnv1a(b"12.5")]);
     }
 
     #[test]
