@@ -75,7 +75,11 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
 
 /// `<dir>/<stem>/subagents/agent-*.jsonl`, sorted; empty when absent.
 fn subagent_files(path: &Path) -> Vec<PathBuf> {
-    if path.parent().and_then(|d| d.file_name()).is_some_and(|n| n == "subagents") {
+    if path
+        .parent()
+        .and_then(|d| d.file_name())
+        .is_some_and(|n| n == "subagents")
+    {
         return Vec::new();
     }
     let dir = path.with_extension("").join("subagents");
@@ -211,10 +215,19 @@ impl<'a> Builder<'a> {
 
     fn path(&self, file: usize) -> &'a Path {
         let files: &'a [(PathBuf, JsonLines)] = self.files;
-        files.get(file).map(|(p, _)| p.as_path()).unwrap_or(Path::new(""))
+        files
+            .get(file)
+            .map(|(p, _)| p.as_path())
+            .unwrap_or(Path::new(""))
     }
 
-    fn add_stream(&mut self, recs: Vec<Rec<'a>>, activation: Activation, kind: StreamKind, label: String) {
+    fn add_stream(
+        &mut self,
+        recs: Vec<Rec<'a>>,
+        activation: Activation,
+        kind: StreamKind,
+        label: String,
+    ) {
         let idx = self.streams.len();
         if let Activation::Spawn(id) = &activation {
             self.spawn_streams.entry(id.clone()).or_default().push(idx);
@@ -252,9 +265,13 @@ impl<'a> Builder<'a> {
                             if let Some(msg) = a.obj(v, "message")? {
                                 if let Some(Value::Array(blocks)) = msg.get("content") {
                                     for bl in blocks {
-                                        if bl.get("type").and_then(Value::as_str) == Some("tool_result") {
+                                        if bl.get("type").and_then(Value::as_str)
+                                            == Some("tool_result")
+                                        {
                                             if let Some(id) = a.str(bl, "tool_use_id")? {
-                                                agent_link.entry(agent.to_string()).or_insert_with(|| id.to_string());
+                                                agent_link
+                                                    .entry(agent.to_string())
+                                                    .or_insert_with(|| id.to_string());
                                             }
                                         }
                                     }
@@ -278,7 +295,10 @@ impl<'a> Builder<'a> {
                         .entry(agent.to_string())
                         .or_insert_with(|| parent_tool.to_string());
                     if file_agent_ids.contains(agent) {
-                        *self.noise.entry("agent_progress mirrors of sub-agent files").or_default() += 1;
+                        *self
+                            .noise
+                            .entry("agent_progress mirrors of sub-agent files")
+                            .or_default() += 1;
                         continue;
                     }
                     let Some(inner) = data.get("message").filter(|m| m.is_object()) else {
@@ -286,7 +306,10 @@ impl<'a> Builder<'a> {
                     };
                     if let Some(u) = a.str(inner, "uuid")? {
                         if !mirror_uuids.insert(u.to_string()) {
-                            *self.noise.entry("duplicate agent_progress mirrors").or_default() += 1;
+                            *self
+                                .noise
+                                .entry("duplicate agent_progress mirrors")
+                                .or_default() += 1;
                             continue;
                         }
                     }
@@ -298,7 +321,12 @@ impl<'a> Builder<'a> {
                         .entry(agent.to_string())
                         .or_insert_with(|| (parent_tool.to_string(), Vec::new()))
                         .1
-                        .push(Rec { file: fi, line: *line, v: inner, ts });
+                        .push(Rec {
+                            file: fi,
+                            line: *line,
+                            v: inner,
+                            ts,
+                        });
                 }
             }
         }
@@ -318,7 +346,12 @@ impl<'a> Builder<'a> {
         for (line, v) in &main.lines {
             let a = at(main_path, *line);
             let ts = a.time(v, "timestamp")?;
-            let rec = Rec { file: 0, line: *line, v, ts };
+            let rec = Rec {
+                file: 0,
+                line: *line,
+                v,
+                ts,
+            };
             let side = a.bool(v, "isSidechain")? == Some(true);
             if !side || all_side {
                 root.push(rec);
@@ -349,7 +382,12 @@ impl<'a> Builder<'a> {
             let mut recs = Vec::new();
             for (line, v) in &j.lines {
                 let ts = at(path, *line).time(v, "timestamp")?;
-                recs.push(Rec { file: fi, line: *line, v, ts });
+                recs.push(Rec {
+                    file: fi,
+                    line: *line,
+                    v,
+                    ts,
+                });
             }
             let id = agent_id_of_file(path).unwrap_or_default();
             if id.starts_with("acompact") {
@@ -358,7 +396,12 @@ impl<'a> Builder<'a> {
                     .iter()
                     .filter(|s| s.kind == StreamKind::Compaction)
                     .count();
-                self.add_stream(recs, Activation::Compaction(n), StreamKind::Compaction, format!("agent-{id}"));
+                self.add_stream(
+                    recs,
+                    Activation::Compaction(n),
+                    StreamKind::Compaction,
+                    format!("agent-{id}"),
+                );
             } else {
                 let act = match agent_link.get(&id) {
                     Some(t) => Activation::Spawn(t.clone()),
@@ -369,7 +412,12 @@ impl<'a> Builder<'a> {
         }
         // Mirrors of sub-agents whose file is absent.
         for (id, (tool, recs)) in mirrors {
-            self.add_stream(recs, Activation::Spawn(tool), StreamKind::SubAgent, format!("agent-{id}"));
+            self.add_stream(
+                recs,
+                Activation::Spawn(tool),
+                StreamKind::SubAgent,
+                format!("agent-{id}"),
+            );
         }
         Ok(())
     }
@@ -472,7 +520,12 @@ impl<'a> Builder<'a> {
                 Some(c) => {
                     c.used = true;
                     let id = c.id.clone();
-                    self.add_stream(chain, Activation::Spawn(id), StreamKind::SubAgent, "sidechain".into());
+                    self.add_stream(
+                        chain,
+                        Activation::Spawn(id),
+                        StreamKind::SubAgent,
+                        "sidechain".into(),
+                    );
                 }
                 None => {
                     self.trace.warn(Warning::at(
@@ -481,7 +534,12 @@ impl<'a> Builder<'a> {
                         path.display().to_string(),
                         Some(first.line),
                     ));
-                    self.add_stream(chain, Activation::Orphan, StreamKind::SubAgent, "sidechain".into());
+                    self.add_stream(
+                        chain,
+                        Activation::Orphan,
+                        StreamKind::SubAgent,
+                        "sidechain".into(),
+                    );
                 }
             }
         }
@@ -508,7 +566,9 @@ impl<'a> Builder<'a> {
         loop {
             let mut best: Option<(usize, Option<Timestamp>, usize)> = None;
             for (rank, &si) in self.activated.iter().enumerate() {
-                let Some(s) = self.streams.get(si) else { continue };
+                let Some(s) = self.streams.get(si) else {
+                    continue;
+                };
                 let Some(r) = s.recs.get(s.pos) else { continue };
                 let better = match best {
                     None => true,
@@ -564,7 +624,8 @@ impl<'a> Builder<'a> {
             let mut st = Step::new(StepKind::Compaction);
             st.agent = Some("compaction".into());
             st.source_ref = Some(label.clone());
-            st.attributes.insert("synthesized".into(), "no compact_boundary record".into());
+            st.attributes
+                .insert("synthesized".into(), "no compact_boundary record".into());
             let id = self.trace.push(st);
             self.trace.warn(Warning::at(
                 "compaction_unmatched",
@@ -615,13 +676,25 @@ impl<'a> Builder<'a> {
             self.trace.started_at = rec.ts;
         }
         if si == 0 {
-            for (k, m) in [("cwd", "cwd"), ("version", "claude_code_version"), ("gitBranch", "git_branch")] {
+            for (k, m) in [
+                ("cwd", "cwd"),
+                ("version", "claude_code_version"),
+                ("gitBranch", "git_branch"),
+            ] {
                 if let Some(s) = a.str(v, k)? {
-                    self.trace.metadata.entry(m.into()).or_insert_with(|| s.to_string());
+                    self.trace
+                        .metadata
+                        .entry(m.into())
+                        .or_insert_with(|| s.to_string());
                 }
             }
             if let Some(s) = a.str(v, "sessionId")? {
-                if self.trace.metadata.insert("session_id".into(), s.to_string()).is_none() {
+                if self
+                    .trace
+                    .metadata
+                    .insert("session_id".into(), s.to_string())
+                    .is_none()
+                {
                     self.trace.session_id = s.to_string();
                 }
             }
@@ -632,10 +705,17 @@ impl<'a> Builder<'a> {
             Some("user") => self.user(si, rec, a),
             Some("system") => {
                 match a.str(v, "subtype")? {
-                    Some("compact_boundary") if self.streams.get(si).is_some_and(|s| s.kind != StreamKind::Compaction) => {
+                    Some("compact_boundary")
+                        if self
+                            .streams
+                            .get(si)
+                            .is_some_and(|s| s.kind != StreamKind::Compaction) =>
+                    {
                         self.compaction(si, rec, a)?
                     }
-                    Some(_) | None => self.noise("system records (turn_duration, hooks, local commands)"),
+                    Some(_) | None => {
+                        self.noise("system records (turn_duration, hooks, local commands)")
+                    }
                 }
                 Ok(())
             }
@@ -650,7 +730,10 @@ impl<'a> Builder<'a> {
                 Ok(())
             }
             Some("progress") => {
-                let dt = v.get("data").and_then(|d| d.get("type")).and_then(Value::as_str);
+                let dt = v
+                    .get("data")
+                    .and_then(|d| d.get("type"))
+                    .and_then(Value::as_str);
                 match dt {
                     Some("hook_progress") => self.noise("hook_progress"),
                     Some("bash_progress") => self.noise("bash_progress"),
@@ -717,7 +800,11 @@ impl<'a> Builder<'a> {
                     }
                     None => (cc, 0),
                 };
-                ((input, cr, cc), out, TokenUsage::from_exclusive(input, cr, w5, w1, out))
+                (
+                    (input, cr, cc),
+                    out,
+                    TokenUsage::from_exclusive(input, cr, w5, w1, out),
+                )
             }
             None => ((0, 0, 0), 0, TokenUsage::default()),
         };
@@ -805,7 +892,10 @@ impl<'a> Builder<'a> {
                     Some("tool_use") | Some("server_tool_use") => {
                         let name = a.str(bl, "name")?.unwrap_or("unknown").to_string();
                         let id = a.str(bl, "id")?.map(str::to_string);
-                        let args = bl.get("input").map(|i| i.to_string()).unwrap_or_else(|| "{}".into());
+                        let args = bl
+                            .get("input")
+                            .map(|i| i.to_string())
+                            .unwrap_or_else(|| "{}".into());
                         let chars = args.chars().count();
                         let piece = format!("{name}({args})");
                         self.tool_use(si, rec, step_id, &name, id, bl.get("input"), &args)?;
@@ -856,7 +946,11 @@ impl<'a> Builder<'a> {
         args: &str,
     ) -> Result<()> {
         let spawn = is_spawn_tool(name);
-        let mut st = Step::new(if spawn { StepKind::SubagentSpawn } else { StepKind::ToolUse });
+        let mut st = Step::new(if spawn {
+            StepKind::SubagentSpawn
+        } else {
+            StepKind::ToolUse
+        });
         st.parent = self.agent_parent(si);
         st.agent = self.agent_name(si);
         st.tool = Some(name.to_string());
@@ -895,7 +989,9 @@ impl<'a> Builder<'a> {
             if spawn {
                 let streams = self.spawn_streams.get(&id).cloned().unwrap_or_default();
                 for s in streams {
-                    let nm = sub_name.clone().or_else(|| self.streams.get(s).map(|x| x.label.clone()));
+                    let nm = sub_name
+                        .clone()
+                        .or_else(|| self.streams.get(s).map(|x| x.label.clone()));
                     self.activate(s, Some(sid), nm);
                 }
             }
@@ -938,7 +1034,10 @@ impl<'a> Builder<'a> {
                     st.error = Some(text.chars().take(500).collect());
                 }
             }
-            let is_spawn = self.trace.step(step).is_some_and(|s| s.kind == StepKind::SubagentSpawn);
+            let is_spawn = self
+                .trace
+                .step(step)
+                .is_some_and(|s| s.kind == StepKind::SubagentSpawn);
             if is_spawn {
                 self.spawn_result(step, &tid, v.get("toolUseResult"), &text, rec, a)?;
             }
@@ -958,7 +1057,11 @@ impl<'a> Builder<'a> {
                 return Ok(());
             }
         }
-        let kind = self.streams.get(si).map(|s| s.kind).unwrap_or(StreamKind::Root);
+        let kind = self
+            .streams
+            .get(si)
+            .map(|s| s.kind)
+            .unwrap_or(StreamKind::Root);
         let started = self.agents.get(si).is_some_and(|ag| ag.started);
         if kind != StreamKind::Root && !started {
             // The sub-agent's prompt: already the input of its spawn / compaction step.
@@ -996,24 +1099,33 @@ impl<'a> Builder<'a> {
         rec: Rec<'a>,
         a: At<'_>,
     ) -> Result<()> {
-        let sub = self
-            .spawn_streams
-            .get(tool_id)
-            .and_then(|v| v.iter().copied().find(|s| self.streams.get(*s).is_some_and(|x| x.active)));
-        let usage = tur.filter(|t| t.is_object()).and_then(|t| t.get("usage")).filter(|u| u.is_object());
-        let mut last = sub.and_then(|s| self.agents.get(s)).and_then(|ag| ag.last_text_llm.or(ag.last_llm));
+        let sub = self.spawn_streams.get(tool_id).and_then(|v| {
+            v.iter()
+                .copied()
+                .find(|s| self.streams.get(*s).is_some_and(|x| x.active))
+        });
+        let usage = tur
+            .filter(|t| t.is_object())
+            .and_then(|t| t.get("usage"))
+            .filter(|u| u.is_object());
+        let mut last = sub
+            .and_then(|s| self.agents.get(s))
+            .and_then(|ag| ag.last_text_llm.or(ag.last_llm));
         if let Some(u) = usage {
             let input = a.u64(u, "input_tokens")?.unwrap_or(0);
             let cr = a.u64(u, "cache_read_input_tokens")?.unwrap_or(0);
             let cc = a.u64(u, "cache_creation_input_tokens")?.unwrap_or(0);
             let out = a.u64(u, "output_tokens")?.unwrap_or(0);
-            let last_raw = sub.and_then(|s| self.agents.get(s)).and_then(|ag| ag.last_raw.map(|r| (r, ag.last_llm)));
+            let last_raw = sub
+                .and_then(|s| self.agents.get(s))
+                .and_then(|ag| ag.last_raw.map(|r| (r, ag.last_llm)));
             match last_raw {
                 Some(((i, r, c), Some(l))) if (i, r, c) == (input, cr, cc) => {
                     if let Some(st) = self.trace.step_mut(l) {
                         if out > st.tokens.output {
                             st.tokens.output = out;
-                            st.attributes.insert("output_tokens_source".into(), "task_result_usage".into());
+                            st.attributes
+                                .insert("output_tokens_source".into(), "task_result_usage".into());
                             self.corrected += 1;
                         }
                     }
@@ -1033,14 +1145,17 @@ impl<'a> Builder<'a> {
                     st.agent = spawn_step
                         .and_then(|s| s.attributes.get("subagent_type").cloned())
                         .or_else(|| sub.and_then(|s| self.agent_name(s)));
-                    st.model = sub.and_then(|s| self.agents.get(s)).and_then(|ag| ag.last_model.clone());
+                    st.model = sub
+                        .and_then(|s| self.agents.get(s))
+                        .and_then(|ag| ag.last_model.clone());
                     st.provider = Some("anthropic".into());
                     st.started_at = rec.ts;
                     st.ended_at = rec.ts;
                     st.tokens = TokenUsage::from_exclusive(input, cr, w5, w1, out);
                     st.output = Some(Content::full(text));
                     st.source_ref = Some(format!("toolUseResult.usage of {tool_id}"));
-                    st.attributes.insert("synthesized".into(), "task_result_usage".into());
+                    st.attributes
+                        .insert("synthesized".into(), "task_result_usage".into());
                     if let Some(ag) = sub.and_then(|s| self.agents.get_mut(s)) {
                         st.links.context = std::mem::take(&mut ag.pending);
                     }
@@ -1075,16 +1190,19 @@ impl<'a> Builder<'a> {
                 st.attributes.insert("pre_tokens".into(), n.to_string());
             }
         }
-        let carried = self.agents.get_mut(si).map(|ag| std::mem::take(&mut ag.pending)).unwrap_or_default();
+        let carried = self
+            .agents
+            .get_mut(si)
+            .map(|ag| std::mem::take(&mut ag.pending))
+            .unwrap_or_default();
         let id = self.trace.push(st);
         self.compaction_steps.push(id);
         self.last_compaction = Some(id);
         self.deliver(si, id);
         let n = self.compaction_steps.len() - 1;
-        let target = self
-            .streams
-            .iter()
-            .position(|s| s.kind == StreamKind::Compaction && s.activation == Activation::Compaction(n));
+        let target = self.streams.iter().position(|s| {
+            s.kind == StreamKind::Compaction && s.activation == Activation::Compaction(n)
+        });
         if let Some(t) = target {
             self.activate(t, Some(id), Some("compaction".into()));
             if let Some(ag) = self.agents.get_mut(t) {
@@ -1112,15 +1230,18 @@ impl<'a> Builder<'a> {
         // under-reported output tokens
         let mut flagged = 0u64;
         let mut calls = 0u64;
-        let mut states: Vec<(StepId, usize)> = self.by_msg.values().map(|m| (m.step, m.chars)).collect();
+        let mut states: Vec<(StepId, usize)> =
+            self.by_msg.values().map(|m| (m.step, m.chars)).collect();
         states.sort();
         for (id, chars) in states {
             calls += 1;
             if let Some(st) = self.trace.step_mut(id) {
                 let est = (chars / 4) as u64;
                 if est > 2 * st.tokens.output + 50 {
-                    st.attributes.insert("output_tokens_underreported".into(), "true".into());
-                    st.attributes.insert("output_chars".into(), chars.to_string());
+                    st.attributes
+                        .insert("output_tokens_underreported".into(), "true".into());
+                    st.attributes
+                        .insert("output_chars".into(), chars.to_string());
                     flagged += 1;
                 }
             }
@@ -1165,7 +1286,11 @@ impl<'a> Builder<'a> {
             let p = self.path(*file).display().to_string();
             self.trace.warn(Warning::at(
                 "orphan_tool_result",
-                format!("{} tool results name no known tool call (first: {:?}); ignored", orphans.len(), orphans.first().map(|o| o.2.clone()).unwrap_or_default()),
+                format!(
+                    "{} tool results name no known tool call (first: {:?}); ignored",
+                    orphans.len(),
+                    orphans.first().map(|o| o.2.clone()).unwrap_or_default()
+                ),
                 p,
                 Some(*line),
             ));
@@ -1182,10 +1307,17 @@ impl<'a> Builder<'a> {
         }
         if !self.noise.is_empty() {
             let total: u64 = self.noise.values().sum();
-            let parts: Vec<String> = self.noise.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+            let parts: Vec<String> = self
+                .noise
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect();
             self.trace.warn(Warning::at(
                 "skipped_records",
-                format!("info: {total} records carry no step and were skipped ({})", parts.join(", ")),
+                format!(
+                    "info: {total} records carry no step and were skipped ({})",
+                    parts.join(", ")
+                ),
                 file0,
                 None,
             ));
@@ -1250,18 +1382,19 @@ fn file_links(name: &str, input: &Value) -> (Vec<String>, Vec<String>) {
         }
         "Grep" => {
             // a single file searched: `path` whose last component has an extension
-            let p = s("path").filter(|p| {
-                !has_glob(p)
-                    && Path::new(p).extension().is_some()
-            });
+            let p = s("path").filter(|p| !has_glob(p) && Path::new(p).extension().is_some());
             (one(p), vec![])
         }
         "Glob" => {
             // a pattern without wildcards names one file
-            let p = s("pattern").filter(|p| !has_glob(p)).map(|p| match s("path") {
-                Some(dir) if !p.starts_with('/') => format!("{}/{}", dir.trim_end_matches('/'), p),
-                _ => p,
-            });
+            let p = s("pattern")
+                .filter(|p| !has_glob(p))
+                .map(|p| match s("path") {
+                    Some(dir) if !p.starts_with('/') => {
+                        format!("{}/{}", dir.trim_end_matches('/'), p)
+                    }
+                    _ => p,
+                });
             (one(p), vec![])
         }
         _ => (vec![], vec![]),
