@@ -260,22 +260,18 @@ impl<'a> Builder<'a> {
                 let a = at(path, *line);
                 let ty = a.str(v, "type")?;
                 if ty == Some("user") {
-                    if let Some(tur) = v.get("toolUseResult").filter(|t| t.is_object()) {
-                        if let Some(agent) = a.str(tur, "agentId")? {
-                            if let Some(msg) = a.obj(v, "message")? {
-                                if let Some(Value::Array(blocks)) = msg.get("content") {
-                                    for bl in blocks {
-                                        if bl.get("type").and_then(Value::as_str)
-                                            == Some("tool_result")
-                                        {
-                                            if let Some(id) = a.str(bl, "tool_use_id")? {
-                                                agent_link
-                                                    .entry(agent.to_string())
-                                                    .or_insert_with(|| id.to_string());
-                                            }
-                                        }
-                                    }
-                                }
+                    if let Some(tur) = v.get("toolUseResult").filter(|t| t.is_object())
+                        && let Some(agent) = a.str(tur, "agentId")?
+                        && let Some(msg) = a.obj(v, "message")?
+                        && let Some(Value::Array(blocks)) = msg.get("content")
+                    {
+                        for bl in blocks {
+                            if bl.get("type").and_then(Value::as_str) == Some("tool_result")
+                                && let Some(id) = a.str(bl, "tool_use_id")?
+                            {
+                                agent_link
+                                    .entry(agent.to_string())
+                                    .or_insert_with(|| id.to_string());
                             }
                         }
                     }
@@ -304,14 +300,14 @@ impl<'a> Builder<'a> {
                     let Some(inner) = data.get("message").filter(|m| m.is_object()) else {
                         continue;
                     };
-                    if let Some(u) = a.str(inner, "uuid")? {
-                        if !mirror_uuids.insert(u.to_string()) {
-                            *self
-                                .noise
-                                .entry("duplicate agent_progress mirrors")
-                                .or_default() += 1;
-                            continue;
-                        }
+                    if let Some(u) = a.str(inner, "uuid")?
+                        && !mirror_uuids.insert(u.to_string())
+                    {
+                        *self
+                            .noise
+                            .entry("duplicate agent_progress mirrors")
+                            .or_default() += 1;
+                        continue;
                     }
                     let ts = match a.time(inner, "timestamp")? {
                         Some(t) => Some(t),
@@ -471,10 +467,11 @@ impl<'a> Builder<'a> {
                             used: false,
                         });
                     }
-                } else if ty == Some("user") && bt == Some("tool_result") {
-                    if let Some(id) = a.str(bl, "tool_use_id")? {
-                        result_ts.insert(id.to_string(), a.time(v, "timestamp")?);
-                    }
+                } else if ty == Some("user")
+                    && bt == Some("tool_result")
+                    && let Some(id) = a.str(bl, "tool_use_id")?
+                {
+                    result_ts.insert(id.to_string(), a.time(v, "timestamp")?);
                 }
             }
         }
@@ -593,10 +590,10 @@ impl<'a> Builder<'a> {
                     let r = s.recs.get(s.pos).copied();
                     s.pos += 1;
                     // carry timestamps forward inside a stream
-                    if let (Some(r), Some(next)) = (r, s.recs.get_mut(s.pos)) {
-                        if next.ts.is_none() {
-                            next.ts = r.ts;
-                        }
+                    if let (Some(r), Some(next)) = (r, s.recs.get_mut(s.pos))
+                        && next.ts.is_none()
+                    {
+                        next.ts = r.ts;
                     }
                     r
                 }
@@ -654,10 +651,10 @@ impl<'a> Builder<'a> {
     }
 
     fn deliver(&mut self, si: usize, id: StepId) {
-        if let Some(a) = self.agents.get_mut(si) {
-            if !a.pending.contains(&id) {
-                a.pending.push(id);
-            }
+        if let Some(a) = self.agents.get_mut(si)
+            && !a.pending.contains(&id)
+        {
+            a.pending.push(id);
         }
     }
 
@@ -688,15 +685,14 @@ impl<'a> Builder<'a> {
                         .or_insert_with(|| s.to_string());
                 }
             }
-            if let Some(s) = a.str(v, "sessionId")? {
-                if self
+            if let Some(s) = a.str(v, "sessionId")?
+                && self
                     .trace
                     .metadata
                     .insert("session_id".into(), s.to_string())
                     .is_none()
-                {
-                    self.trace.session_id = s.to_string();
-                }
+            {
+                self.trace.session_id = s.to_string();
             }
         }
         let ty = a.str(v, "type")?;
@@ -768,11 +764,11 @@ impl<'a> Builder<'a> {
             self.noise("<synthetic> model records");
             return Ok(());
         }
-        if let Some(u) = a.str(v, "uuid")? {
-            if !self.seen_assistant_uuids.insert(u.to_string()) {
-                self.noise("duplicate assistant records");
-                return Ok(());
-            }
+        if let Some(u) = a.str(v, "uuid")?
+            && !self.seen_assistant_uuids.insert(u.to_string())
+        {
+            self.noise("duplicate assistant records");
+            return Ok(());
         }
         let blocks: Vec<&Value> = match msg.get("content") {
             None | Some(Value::Null) => Vec::new(),
@@ -865,16 +861,16 @@ impl<'a> Builder<'a> {
                 id
             }
         };
-        if let Some(sr) = a.str(msg, "stop_reason")? {
-            if let Some(st) = self.trace.step_mut(step_id) {
-                st.attributes.insert("stop_reason".into(), sr.to_string());
-            }
+        if let Some(sr) = a.str(msg, "stop_reason")?
+            && let Some(st) = self.trace.step_mut(step_id)
+        {
+            st.attributes.insert("stop_reason".into(), sr.to_string());
         }
-        if let Some(true) = a.bool(v, "isApiErrorMessage")? {
-            if let Some(st) = self.trace.step_mut(step_id) {
-                st.status = StepStatus::Error;
-                st.error = Some("API error message".into());
-            }
+        if let Some(true) = a.bool(v, "isApiErrorMessage")?
+            && let Some(st) = self.trace.step_mut(step_id)
+        {
+            st.status = StepStatus::Error;
+            st.error = Some("API error message".into());
         }
         for bl in blocks {
             let (piece, chars, text_part) = match bl {
@@ -915,20 +911,20 @@ impl<'a> Builder<'a> {
                     final_text = Some(());
                 }
             }
-            if final_text.is_some() {
-                if let Some(ag) = self.agents.get_mut(si) {
-                    ag.last_text_llm = Some(step_id);
-                }
+            if final_text.is_some()
+                && let Some(ag) = self.agents.get_mut(si)
+            {
+                ag.last_text_llm = Some(step_id);
             }
-            if !piece.is_empty() {
-                if let Some(st) = self.trace.step_mut(step_id) {
-                    let mut s = st.output.take().and_then(|c| c.text).unwrap_or_default();
-                    if !s.is_empty() {
-                        s.push('\n');
-                    }
-                    s.push_str(&piece);
-                    st.output = Some(Content::full(s));
+            if !piece.is_empty()
+                && let Some(st) = self.trace.step_mut(step_id)
+            {
+                let mut s = st.output.take().and_then(|c| c.text).unwrap_or_default();
+                if !s.is_empty() {
+                    s.push('\n');
                 }
+                s.push_str(&piece);
+                st.output = Some(Content::full(s));
             }
         }
         Ok(())
@@ -968,10 +964,8 @@ impl<'a> Builder<'a> {
             .and_then(|i| i.get("subagent_type"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        if spawn {
-            if let Some(n) = &sub_name {
-                st.attributes.insert("subagent_type".into(), n.clone());
-            }
+        if spawn && let Some(n) = &sub_name {
+            st.attributes.insert("subagent_type".into(), n.clone());
         }
         let sid = self.trace.push(st);
         if let Some(l) = self.trace.step_mut(llm) {
@@ -1051,11 +1045,11 @@ impl<'a> Builder<'a> {
             self.noise("isMeta user records");
             return Ok(());
         }
-        if a.bool(v, "isCompactSummary")? == Some(true) {
-            if let Some(c) = self.last_compaction.and_then(|c| self.trace.step_mut(c)) {
-                c.output = Some(Content::full(text));
-                return Ok(());
-            }
+        if a.bool(v, "isCompactSummary")? == Some(true)
+            && let Some(c) = self.last_compaction.and_then(|c| self.trace.step_mut(c))
+        {
+            c.output = Some(Content::full(text));
+            return Ok(());
         }
         let kind = self
             .streams
@@ -1065,10 +1059,10 @@ impl<'a> Builder<'a> {
         let started = self.agents.get(si).is_some_and(|ag| ag.started);
         if kind != StreamKind::Root && !started {
             // The sub-agent's prompt: already the input of its spawn / compaction step.
-            if let Some(p) = self.agent_parent(si).and_then(|p| self.trace.step_mut(p)) {
-                if p.kind == StepKind::Compaction || p.input.is_none() {
-                    p.input = Some(Content::full(text));
-                }
+            if let Some(p) = self.agent_parent(si).and_then(|p| self.trace.step_mut(p))
+                && (p.kind == StepKind::Compaction || p.input.is_none())
+            {
+                p.input = Some(Content::full(text));
             }
             return Ok(());
         }
@@ -1121,13 +1115,13 @@ impl<'a> Builder<'a> {
                 .and_then(|ag| ag.last_raw.map(|r| (r, ag.last_llm)));
             match last_raw {
                 Some(((i, r, c), Some(l))) if (i, r, c) == (input, cr, cc) => {
-                    if let Some(st) = self.trace.step_mut(l) {
-                        if out > st.tokens.output {
-                            st.tokens.output = out;
-                            st.attributes
-                                .insert("output_tokens_source".into(), "task_result_usage".into());
-                            self.corrected += 1;
-                        }
+                    if let Some(st) = self.trace.step_mut(l)
+                        && out > st.tokens.output
+                    {
+                        st.tokens.output = out;
+                        st.attributes
+                            .insert("output_tokens_source".into(), "task_result_usage".into());
+                        self.corrected += 1;
                     }
                     last = Some(l);
                 }
@@ -1166,10 +1160,10 @@ impl<'a> Builder<'a> {
                 _ => {}
             }
         }
-        if let Some(l) = last {
-            if let Some(st) = self.trace.step_mut(spawn) {
-                st.links.consumes.push(l);
-            }
+        if let Some(l) = last
+            && let Some(st) = self.trace.step_mut(spawn)
+        {
+            st.links.consumes.push(l);
         }
         Ok(())
     }
