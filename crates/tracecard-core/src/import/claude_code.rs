@@ -406,6 +406,21 @@ impl<'a> Builder<'a> {
                 self.add_stream(recs, act, StreamKind::SubAgent, format!("agent-{id}"));
             }
         }
+        // Compaction agents pair with compact_boundary records in time order (their
+        // file names are random), by the time of their last record.
+        let mut comp: Vec<(Option<Timestamp>, usize)> = self
+            .streams
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == StreamKind::Compaction)
+            .map(|(i, s)| (s.recs.iter().rev().find_map(|r| r.ts), i))
+            .collect();
+        comp.sort();
+        for (n, (_, i)) in comp.into_iter().enumerate() {
+            if let Some(s) = self.streams.get_mut(i) {
+                s.activation = Activation::Compaction(n);
+            }
+        }
         // Mirrors of sub-agents whose file is absent.
         for (id, (tool, recs)) in mirrors {
             self.add_stream(
