@@ -18,6 +18,10 @@
 
 use std::path::{Path, PathBuf};
 
+mod genai;
+mod langfuse;
+mod otlp;
+
 use crate::model::{Trace, Warning};
 use crate::{Error, Result};
 
@@ -27,16 +31,23 @@ use crate::{Error, Result};
 pub enum Format {
     /// tracecard's own JSON/JSONL (what the recorders write).
     Native,
+    /// OTLP/JSON traces (`resourceSpans`; also JSONL and JS `ReadableSpan` arrays)
+    /// with OTel GenAI, OpenInference or Vercel AI SDK attributes.
+    Otlp,
+    /// Langfuse trace export (`{trace, observations[]}`).
+    Langfuse,
 }
 
 impl Format {
     /// Every format, in detection order.
-    pub const ALL: &'static [Format] = &[Format::Native];
+    pub const ALL: &'static [Format] = &[Format::Native, Format::Langfuse, Format::Otlp];
 
     /// Stable snake_case name (`--from` value).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Native => "native",
+            Format::Otlp => "otlp",
+            Format::Langfuse => "langfuse",
         }
     }
 
@@ -46,15 +57,19 @@ impl Format {
         Format::ALL.iter().copied().find(|f| f.as_str() == n)
     }
 
-    fn sniff(self, _path: &Path, head: &str) -> bool {
+    fn sniff(self, path: &Path, head: &str) -> bool {
         match self {
             Format::Native => crate::native::sniff(head),
+            Format::Otlp => otlp::sniff(path, head),
+            Format::Langfuse => langfuse::sniff(path, head),
         }
     }
 
     fn import(self, input: &Input) -> Result<Vec<Trace>> {
         match self {
             Format::Native => Ok(vec![crate::native::parse(&input.path, input.text()?)?]),
+            Format::Otlp => otlp::import(input),
+            Format::Langfuse => langfuse::import(input),
         }
     }
 }
