@@ -364,7 +364,7 @@ fn parse_part(p: &Value) -> Option<Part> {
             .get("content")
             .or_else(|| p.get("text"))
             .map(|v| Part::Text(text_of(v))),
-        "tool_call" | "tool-call" | "function_call" => Some(Part::ToolCall {
+        "tool_call" | "tool-call" | "function_call" | "tool_use" => Some(Part::ToolCall {
             id: opt_str(p, "id").or_else(|| opt_str(p, "toolCallId")),
             name: opt_str(p, "name")
                 .or_else(|| opt_str(p, "toolName"))
@@ -379,7 +379,8 @@ fn parse_part(p: &Value) -> Option<Part> {
             let out = p
                 .get("response")
                 .or_else(|| p.get("result"))
-                .or_else(|| p.get("output"));
+                .or_else(|| p.get("output"))
+                .or_else(|| p.get("content"));
             // AI SDK: output = {type:"text"|"json", value}
             let text = match out {
                 Some(o @ Value::Object(m)) => m.get("value").map(text_of).unwrap_or(text_of(o)),
@@ -387,7 +388,9 @@ fn parse_part(p: &Value) -> Option<Part> {
                 None => String::new(),
             };
             Some(Part::ToolResult {
-                id: opt_str(p, "id").or_else(|| opt_str(p, "toolCallId")),
+                id: opt_str(p, "id")
+                    .or_else(|| opt_str(p, "toolCallId"))
+                    .or_else(|| opt_str(p, "tool_use_id")),
                 text,
             })
         }
@@ -395,24 +398,76 @@ fn parse_part(p: &Value) -> Option<Part> {
     }
 }
 
-/// Messages in OTel GenAI (`parts`) or AI SDK (`content`) shape.
-fn parse_messages(v: &Value) -> Vec<Msg> {
-    let Some(Value::Array(items)) = json_of(v) else {
-        return Vec::new();
+/// One message in OTel GenAI (`parts`), AI SDK / Anthropic (`content` array) or
+/// OpenAI chat (`content` string, `tool_calls`, `tool_call_id`) shape.
+fn parse_message(m: &Value) -> Msg {
+    let role = opt_str(m, "role").unwrap_or_default();
+    if m.get("toolCallId").is_some() && m.get("toolName").is_some() {
+        // AI SDK `ai.response.toolCalls` entry
+        return Msg {
+            role: "assistant".into(),
+            parts: parse_part(&serde_json::json!({
+                "type": "tool-call",
+                "toolCallId": m.get("toolCallId"),
+                "toolName": m.get("toolName"),
+                "input": m.get("input").or_else(|| m.get("args")),
+            }))
+            .into_iter()
+            .collect(),
+        };
+    }
+    let mut parts: Vec<Part> = match m.get("parts").or_else(|| m.get("content")) {
+        Some(Value::Array(ps)) => ps.iter().filter_map(parse_part).collect(),
+        Some(Value::String(s)) if !s.is_empty() => vec![Part::Text(s.clone())],
+        _ => Vec::new(),
     };
-    items
-        .iter()
-        .filter(|m| m.is_object())
-        .map(|m| {
-            let role = opt_str(m, "role").unwrap_or_default();
-            let parts = match m.get("parts").or_else(|| m.get("content")) {
-                Some(Value::Array(ps)) => ps.iter().filter_map(parse_part).collect(),
-                Some(Value::String(s)) => vec![Part::Text(s.clone())],
-                _ => Vec::new(),
-            };
-            Msg { role, parts }
-        })
-        .collect()
+    if let Some(id) = opt_str(m, "tool_call_id") {
+        let text = render(&[Msg {
+            role: String::new(),
+            parts: std::mem::take(&mut parts),
+        }]);
+        parts.push(Part::ToolResult { id: Some(id), text });
+    }
+    if let Some(Value::Array(calls)) = m.get("tool_calls") {
+        for c in calls {
+            let f = c.get("function").unwrap_or(c);
+            parts.push(Part::ToolCall {
+                id: opt_str(c, "id"),
+                name: opt_str(f, "name").unwrap_or_default(),
+                args: args_text(f.get("arguments")),
+            });
+        }
+    }
+    Msg { role, parts }
+}
+
+/// Messages from a JSON value: an array of messages, one message object, or an
+/// OpenAI completion (`choices[0].message`).
+pub(crate) fn parse_messages(v: &Value) -> Vec<Msg> {
+    match json_of(v) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter(|m| m.is_object())
+            .map(parse_message)
+            .collect(),
+        Some(o @ Value::Object(_)) => {
+            if let Some(Value::Array(ch)) = o.get("choices") {
+                return ch
+                    .iter()
+                    .filter_map(|c| c.get("message"))
+                    .map(parse_message)
+                    .collect();
+            }
+            if let Some(Value::Array(ms)) = o.get("messages") {
+                return ms.iter().filter(|m| m.is_object()).map(parse_message).collect();
+            }
+            if o.get("content").is_some() || o.get("parts").is_some() {
+                return vec![parse_message(&o)];
+            }
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// OpenInference flattened messages under `prefix` (`llm.input_messages`).
@@ -856,6 +911,7 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
     let mut requested_by: HashMap<String, StepId> = HashMap::new();
     let mut by_call_id: HashMap<String, StepId> = HashMap::new();
     let mut final_step: Option<(StepId, String)> = None;
+    let mut user_texts: HashSet<String> = HashSet::new();
     let mut total_cost: Option<f64> = None;
 
     for &i in &order {
@@ -918,7 +974,15 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
                     step.reported_cost_usd = Usd::from_f64(c);
                     total_cost = Some(total_cost.unwrap_or(0.0) + c);
                 }
-                let content = llm_content(&s.attrs);
+                let mut content = llm_content(&s.attrs);
+                if content.input.is_none() {
+                    if let Some(t) = &s.input {
+                        let msgs = parse_messages(&Value::String(t.clone()));
+                        if msgs.iter().any(|m| !m.parts.is_empty()) {
+                            content.input = Some(msgs);
+                        }
+                    }
+                }
                 // new input since the previous call of this agent
                 let mut user_steps = Vec::new();
                 let mut result_ids = Vec::new();
@@ -932,13 +996,14 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
                     if parent_step.is_none() {
                         for m in new.iter().filter(|m| m.role == "user") {
                             let t = m.text();
-                            if !t.is_empty() {
+                            if !t.is_empty() && user_texts.insert(t.clone()) {
                                 user_steps.push(t);
                             }
                         }
                     }
                     result_ids = tool_result_ids(inp);
                 } else if let Some(t) = &s.input {
+                    content_seen = true;
                     step.input = Some(Content::full(t.clone()));
                 }
                 let mut answer = String::new();
@@ -952,8 +1017,18 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
                         }
                     }
                 } else if let Some(t) = &s.output {
-                    step.output = Some(Content::full(t.clone()));
-                    answer = t.clone();
+                    content_seen = true;
+                    let msgs = parse_messages(&Value::String(t.clone()));
+                    if msgs.iter().any(|m| !m.parts.is_empty()) {
+                        step.output = Some(Content::full(render(&msgs)));
+                        answer = msgs.iter().map(Msg::text).collect::<Vec<_>>().join("\n");
+                        for (id, _, _) in tool_calls(&msgs) {
+                            step.links.requests.extend(id);
+                        }
+                    } else {
+                        step.output = Some(Content::full(t.clone()));
+                        answer = t.clone();
+                    }
                 }
                 if step.links.requests.len() == 1 {
                     step.links.tool_call_id = step.links.requests.first().cloned();

@@ -174,6 +174,16 @@ fn observation(
             }
         }
         rec.cost = cost(at, o)?;
+        if rec.usage.is_none() && genai::tokens(&rec.attrs).is_none() && rec.cost.unwrap_or(0.0) == 0.0 {
+            // BeeAI emits lifecycle generations (`…success-N`, `…finish-N`) for one request
+            warnings.push(Warning::at(
+                "generation_without_usage",
+                format!("observation {id} ({}) is a GENERATION without usage or cost: treated as a lifecycle record of a request, not a billed call", rec.name),
+                file,
+                None,
+            ));
+            rec.class = Class::Container;
+        }
     }
     Ok(rec)
 }
