@@ -461,6 +461,12 @@ pub(crate) fn parse_messages(v: &Value) -> Vec<Msg> {
             if let Some(Value::Array(ms)) = o.get("messages") {
                 return ms.iter().filter(|m| m.is_object()).map(parse_message).collect();
             }
+            if let Some(Value::String(t)) = o.get("text") {
+                return vec![Msg {
+                    role: "assistant".into(),
+                    parts: vec![Part::Text(t.clone())],
+                }];
+            }
             if o.get("content").is_some() || o.get("parts").is_some() {
                 return vec![parse_message(&o)];
             }
@@ -552,12 +558,12 @@ pub(crate) struct LlmContent {
 /// Read the input/output messages of an LLM span.
 pub(crate) fn llm_content(a: &Attrs) -> LlmContent {
     let mut c = LlmContent::default();
-    if let Some(v) = attr(a, &["gen_ai.input.messages", "ai.prompt.messages"]) {
+    if let Some(v) = attr(a, &["gen_ai.input.messages", "ai.prompt.messages", "gen_ai.prompt"]) {
         c.input = Some(parse_messages(v));
     } else if a.keys().any(|k| k.starts_with("llm.input_messages.")) {
         c.input = Some(openinference_messages(a, "llm.input_messages"));
     }
-    if let Some(v) = attr(a, &["gen_ai.output.messages"]) {
+    if let Some(v) = attr(a, &["gen_ai.output.messages", "gen_ai.completion"]) {
         c.output = Some(parse_messages(v));
     } else if ["ai.response.text", "ai.response.object", "ai.response.toolCalls"]
         .iter()
