@@ -914,6 +914,8 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
     let mut delivered: HashMap<Option<usize>, HashSet<String>> = HashMap::new();
     let mut pending: HashMap<Option<usize>, Vec<StepId>> = HashMap::new();
     let mut last_llm: HashMap<Option<usize>, StepId> = HashMap::new();
+    // last LLM call per sub-agent scope (spawn step), whatever the agent span
+    let mut last_llm_scope: HashMap<Option<StepId>, StepId> = HashMap::new();
     let mut requested_by: HashMap<String, StepId> = HashMap::new();
     let mut by_call_id: HashMap<String, StepId> = HashMap::new();
     let mut final_step: Option<(StepId, String)> = None;
@@ -1081,6 +1083,7 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
                     }
                 }
                 last_llm.insert(key, id);
+                last_llm_scope.insert(parent_step, id);
                 if parent_step.is_none() && !answer.trim().is_empty() {
                     final_step = Some((id, answer));
                 }
@@ -1128,7 +1131,8 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
                     .call_id
                     .as_ref()
                     .and_then(|id| requested_by.get(id).copied())
-                    .or_else(|| last_llm.get(&key).copied());
+                    .or_else(|| last_llm.get(&key).copied())
+                    .or_else(|| last_llm_scope.get(&parent_step).copied());
                 if let Some(c) = issuer {
                     step.links.consumes.push(c);
                 }

@@ -136,8 +136,9 @@ fn observation(
         "AGENT" if op.as_deref() == Some("create_agent") => Class::Container,
         "AGENT" => Class::Agent,
         "EVENT" => Class::Container,
-        // SPAN / CHAIN / …: only explicit GenAI tool spans (Koog) and agent spans count
-        _ if by_attrs == Class::Tool && attrs.contains_key("gen_ai.tool.call.id") => Class::Tool,
+        // SPAN / CHAIN / …: tool spans by attributes (Koog GenAI, Agno OpenInference),
+        // minus BeeAI's lifecycle echoes (`….finish-N`, `….success-N`) of one call
+        _ if by_attrs == Class::Tool && !is_lifecycle_echo(&name) => Class::Tool,
         _ if by_attrs == Class::Agent => Class::Agent,
         _ => Class::Container,
     };
@@ -186,6 +187,17 @@ fn observation(
         }
     }
     Ok(rec)
+}
+
+/// BeeAI emits `<op>.start-N`, `<op>.success-N`/`error-N`, `<op>.finish-N` for one
+/// operation; only `start` is kept as the step.
+fn is_lifecycle_echo(name: &str) -> bool {
+    name.rsplit_once('-').is_some_and(|(head, n)| {
+        n.chars().all(|c| c.is_ascii_digit())
+            && [".finish", ".success", ".error", ".partial_update", ".update"]
+                .iter()
+                .any(|s| head.ends_with(s))
+    })
 }
 
 /// Normalised usage from `usageDetails`; `None` when empty.
