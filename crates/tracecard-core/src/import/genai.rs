@@ -27,9 +27,7 @@ pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The first present, non-null value among `keys`.
 pub(crate) fn attr<'a>(a: &'a Attrs, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter()
-        .filter_map(|k| a.get(*k))
-        .find(|v| !v.is_null())
+    keys.iter().filter_map(|k| a.get(*k)).find(|v| !v.is_null())
 }
 
 /// A string attribute (numbers and booleans rendered); empty strings count as absent.
@@ -459,7 +457,11 @@ pub(crate) fn parse_messages(v: &Value) -> Vec<Msg> {
                     .collect();
             }
             if let Some(Value::Array(ms)) = o.get("messages") {
-                return ms.iter().filter(|m| m.is_object()).map(parse_message).collect();
+                return ms
+                    .iter()
+                    .filter(|m| m.is_object())
+                    .map(parse_message)
+                    .collect();
             }
             if let Some(Value::String(t)) = o.get("text") {
                 return vec![Msg {
@@ -535,11 +537,11 @@ fn openinference_messages(a: &Attrs, prefix: &str) -> Vec<Msg> {
                 parts.push(Part::Text(c));
             }
             parts.extend(texts.into_values().map(Part::Text));
-            parts.extend(
-                calls
-                    .into_values()
-                    .map(|(id, name, args)| Part::ToolCall { id, name, args }),
-            );
+            parts.extend(calls.into_values().map(|(id, name, args)| Part::ToolCall {
+                id,
+                name,
+                args,
+            }));
             Msg { role, parts }
         })
         .collect()
@@ -558,16 +560,27 @@ pub(crate) struct LlmContent {
 /// Read the input/output messages of an LLM span.
 pub(crate) fn llm_content(a: &Attrs) -> LlmContent {
     let mut c = LlmContent::default();
-    if let Some(v) = attr(a, &["gen_ai.input.messages", "ai.prompt.messages", "gen_ai.prompt"]) {
+    if let Some(v) = attr(
+        a,
+        &[
+            "gen_ai.input.messages",
+            "ai.prompt.messages",
+            "gen_ai.prompt",
+        ],
+    ) {
         c.input = Some(parse_messages(v));
     } else if a.keys().any(|k| k.starts_with("llm.input_messages.")) {
         c.input = Some(openinference_messages(a, "llm.input_messages"));
     }
     if let Some(v) = attr(a, &["gen_ai.output.messages", "gen_ai.completion"]) {
         c.output = Some(parse_messages(v));
-    } else if ["ai.response.text", "ai.response.object", "ai.response.toolCalls"]
-        .iter()
-        .any(|k| a.contains_key(*k))
+    } else if [
+        "ai.response.text",
+        "ai.response.object",
+        "ai.response.toolCalls",
+    ]
+    .iter()
+    .any(|k| a.contains_key(*k))
     {
         let mut parts = Vec::new();
         if let Some(t) = attr_str(a, &["ai.response.text", "ai.response.object"]) {
@@ -705,7 +718,11 @@ pub(crate) fn file_links(tool: &str, args: &str) -> (Vec<String>, Vec<String>) {
     let Some(p) = path else {
         return (vec![], vec![]);
     };
-    let reads = if read || edit { vec![p.clone()] } else { vec![] };
+    let reads = if read || edit {
+        vec![p.clone()]
+    } else {
+        vec![]
+    };
     let writes = if write || edit { vec![p] } else { vec![] };
     (reads, writes)
 }
@@ -778,9 +795,9 @@ pub(crate) struct BuildInfo<'a> {
 
 struct Node {
     depth: usize,
-    agent: Option<usize>,    // nearest Agent ancestor (excluding self)
-    llm_anc: bool,           // has an Llm ancestor (→ mirror)
-    ancestors: Vec<usize>,   // nearest first, capped
+    agent: Option<usize>,  // nearest Agent ancestor (excluding self)
+    llm_anc: bool,         // has an Llm ancestor (→ mirror)
+    ancestors: Vec<usize>, // nearest first, capped
 }
 
 /// Build one trace from the spans of one trace id.
@@ -945,14 +962,16 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
         {
             trace.warn(Warning::at(
                 "child_before_parent",
-                format!("span {} starts before its sub-agent spawn; not nested", s.id),
+                format!(
+                    "span {} starts before its sub-agent spawn; not nested",
+                    s.id
+                ),
                 &file,
                 s.line,
             ));
         }
-        let agent_label = key.map(|a| {
-            agent_name(&spans[a].attrs).unwrap_or_else(|| spans[a].name.clone())
-        });
+        let agent_label =
+            key.map(|a| agent_name(&spans[a].attrs).unwrap_or_else(|| spans[a].name.clone()));
         let mut step = Step::new(StepKind::Other);
         step.parent = parent_step;
         step.agent = agent_label;

@@ -116,12 +116,7 @@ fn ns(t: Option<jiff::Timestamp>) -> Option<i128> {
 }
 
 /// One observation as a span.
-fn observation(
-    at: &At<'_>,
-    o: &Value,
-    file: &str,
-    warnings: &mut Vec<Warning>,
-) -> Result<SpanRec> {
+fn observation(at: &At<'_>, o: &Value, file: &str, warnings: &mut Vec<Warning>) -> Result<SpanRec> {
     let id = at.req_str(o, "id")?.to_string();
     let ty = at.str(o, "type")?.unwrap_or("SPAN").to_ascii_uppercase();
     let name = at.str(o, "name")?.unwrap_or("").to_string();
@@ -175,7 +170,10 @@ fn observation(
             }
         }
         rec.cost = cost(at, o)?;
-        if rec.usage.is_none() && genai::tokens(&rec.attrs).is_none() && rec.cost.unwrap_or(0.0) == 0.0 {
+        if rec.usage.is_none()
+            && genai::tokens(&rec.attrs).is_none()
+            && rec.cost.unwrap_or(0.0) == 0.0
+        {
             // BeeAI emits lifecycle generations (`…success-N`, `…finish-N`) for one request
             warnings.push(Warning::at(
                 "generation_without_usage",
@@ -194,9 +192,15 @@ fn observation(
 fn is_lifecycle_echo(name: &str) -> bool {
     name.rsplit_once('-').is_some_and(|(head, n)| {
         n.chars().all(|c| c.is_ascii_digit())
-            && [".finish", ".success", ".error", ".partial_update", ".update"]
-                .iter()
-                .any(|s| head.ends_with(s))
+            && [
+                ".finish",
+                ".success",
+                ".error",
+                ".partial_update",
+                ".update",
+            ]
+            .iter()
+            .any(|s| head.ends_with(s))
     })
 }
 
@@ -246,10 +250,12 @@ fn usage(at: &At<'_>, ud: &Value) -> Result<Option<TokenUsage>> {
     } else {
         output
     };
-    Ok(Some(TokenUsage::from_exclusive(input, cr, cw, 0, output_all)).map(|mut t| {
-        t.reasoning = rs;
-        t
-    }))
+    Ok(
+        Some(TokenUsage::from_exclusive(input, cr, cw, 0, output_all)).map(|mut t| {
+            t.reasoning = rs;
+            t
+        }),
+    )
 }
 
 /// Langfuse's own cost of a generation: `costDetails.total`, else `totalCost`,

@@ -82,7 +82,12 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
         }
     }
     if spans.is_empty() {
-        return Err(Error::parse(path, None, Some("resourceSpans"), "no spans in the file"));
+        return Err(Error::parse(
+            path,
+            None,
+            Some("resourceSpans"),
+            "no spans in the file",
+        ));
     }
     // group by trace id, in first-seen order
     let mut order: Vec<String> = Vec::new();
@@ -217,7 +222,10 @@ fn attributes(at: &At<'_>, v: &Value) -> Result<Attrs> {
         let Some(key) = kv.get("key").and_then(Value::as_str) else {
             return Err(at.err("attributes", "attribute without a string `key`"));
         };
-        let val = kv.get("value").map(|x| any_value(x, 0)).unwrap_or(Value::Null);
+        let val = kv
+            .get("value")
+            .map(|x| any_value(x, 0))
+            .unwrap_or(Value::Null);
         out.insert(key.to_string(), val);
     }
     Ok(out)
@@ -256,9 +264,17 @@ fn any_value(v: &Value, depth: usize) -> Value {
     }
     if let Some(kv) = o.get("kvlistValue") {
         let mut m = serde_json::Map::new();
-        for e in kv.get("values").and_then(Value::as_array).into_iter().flatten() {
+        for e in kv
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(k) = e.get("key").and_then(Value::as_str) {
-                let val = e.get("value").map(|x| any_value(x, depth + 1)).unwrap_or(Value::Null);
+                let val = e
+                    .get("value")
+                    .map(|x| any_value(x, depth + 1))
+                    .unwrap_or(Value::Null);
                 m.insert(k.to_string(), val);
             }
         }

@@ -18,8 +18,16 @@ pub(crate) fn dump(t: &Trace) {
     for s in &t.steps {
         eprintln!(
             "  {} {:?} p={:?} tool={:?} tok={:?} req={:?} tcid={:?} cons={:?} ctx={:?} ref={:?}",
-            s.id, s.kind, s.parent, s.tool, s.tokens, s.links.requests,
-            s.links.tool_call_id, s.links.consumes, s.links.context, s.source_ref,
+            s.id,
+            s.kind,
+            s.parent,
+            s.tool,
+            s.tokens,
+            s.links.requests,
+            s.links.tool_call_id,
+            s.links.consumes,
+            s.links.context,
+            s.source_ref,
         );
     }
 }
@@ -52,26 +60,55 @@ fn check_real(dir: &str, scenario: &str) -> Option<Trace> {
     assert_eq!(t.metadata["trace_id"], side["trace_id"].as_str().unwrap());
     // LLM calls and tokens = the sidecar's llm_calls[].usage_in_span
     let calls = side["llm_calls"].as_array().unwrap();
-    let llm: Vec<_> = t.steps.iter().filter(|s| s.kind == StepKind::LlmCall).collect();
+    let llm: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::LlmCall)
+        .collect();
     assert_eq!(llm.len(), calls.len(), "{rel}: llm calls");
     let tok = t.total_tokens();
-    assert_eq!(tok.prompt_total(), sum(calls, "input_tokens"), "{rel}: input");
+    assert_eq!(
+        tok.prompt_total(),
+        sum(calls, "input_tokens"),
+        "{rel}: input"
+    );
     assert_eq!(tok.output, sum(calls, "output_tokens"), "{rel}: output");
-    assert_eq!(tok.cache_read, sum(calls, "cache_read_input_tokens"), "{rel}: cache read");
-    assert_eq!(tok.reasoning, sum(calls, "reasoning_output_tokens"), "{rel}: reasoning");
+    assert_eq!(
+        tok.cache_read,
+        sum(calls, "cache_read_input_tokens"),
+        "{rel}: cache read"
+    );
+    assert_eq!(
+        tok.reasoning,
+        sum(calls, "reasoning_output_tokens"),
+        "{rel}: reasoning"
+    );
     for c in calls {
         let s = step_by_ref(&t, c["llm_span_id"].as_str().unwrap());
         assert_eq!(s.kind, StepKind::LlmCall);
-        assert_eq!(s.tokens.output, c["usage_in_span"]["output_tokens"].as_u64().unwrap());
+        assert_eq!(
+            s.tokens.output,
+            c["usage_in_span"]["output_tokens"].as_u64().unwrap()
+        );
         assert_eq!(s.provider.as_deref(), Some("openai"));
         assert!(s.model.as_deref().unwrap().starts_with("gpt-4.1-mini"));
     }
     // tool calls: count, ids, span ids, issuing llm call (consumes) and its requests
     let tools = side["tool_calls"].as_array().unwrap();
-    let tool_steps: Vec<_> = t.steps.iter().filter(|s| s.kind == StepKind::ToolUse).collect();
+    let tool_steps: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::ToolUse)
+        .collect();
     assert_eq!(tool_steps.len(), tools.len(), "{rel}: tool calls");
-    let mut ids: Vec<_> = tool_steps.iter().map(|s| s.links.tool_call_id.clone().unwrap()).collect();
-    let mut want: Vec<_> = tools.iter().map(|c| c["tool_call_id"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<_> = tool_steps
+        .iter()
+        .map(|s| s.links.tool_call_id.clone().unwrap())
+        .collect();
+    let mut want: Vec<_> = tools
+        .iter()
+        .map(|c| c["tool_call_id"].as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     want.sort();
     assert_eq!(ids, want, "{rel}: tool call ids");
@@ -80,14 +117,22 @@ fn check_real(dir: &str, scenario: &str) -> Option<Trace> {
         let id = c["tool_call_id"].as_str().unwrap();
         assert_eq!(s.links.tool_call_id.as_deref(), Some(id));
         assert_eq!(s.tool.as_deref(), c["tool_name"].as_str());
-        let args: Value = serde_json::from_str(s.input.as_ref().unwrap().text.as_deref().unwrap()).unwrap();
+        let args: Value =
+            serde_json::from_str(s.input.as_ref().unwrap().text.as_deref().unwrap()).unwrap();
         assert_eq!(args, c["arguments"], "{rel}: args of {id}");
         assert_eq!(s.status, StepStatus::Ok);
         let issuer = step_by_ref(&t, c["issued_by_llm_span_id"].as_str().unwrap());
-        assert_eq!(s.links.consumes, vec![issuer.id], "{rel}: {id} consumes its issuer");
+        assert_eq!(
+            s.links.consumes,
+            vec![issuer.id],
+            "{rel}: {id} consumes its issuer"
+        );
         assert!(issuer.links.requests.iter().any(|r| r == id));
         // delivered to exactly one later llm call (the next one of the agent)
-        let receivers: Vec<_> = llm.iter().filter(|l| l.links.context.contains(&s.id)).collect();
+        let receivers: Vec<_> = llm
+            .iter()
+            .filter(|l| l.links.context.contains(&s.id))
+            .collect();
         assert_eq!(receivers.len(), 1, "{rel}: {id} delivered once");
         assert!(receivers[0].id > s.id);
     }
@@ -96,17 +141,29 @@ fn check_real(dir: &str, scenario: &str) -> Option<Trace> {
         let s = step_by_ref(&t, w["tool_span_id"].as_str().unwrap());
         assert_eq!(s.tool.as_deref(), w["tool_name"].as_str());
         assert_eq!(s.links.tool_call_id.as_deref(), w["tool_call_id"].as_str());
-        let args: Value = serde_json::from_str(s.input.as_ref().unwrap().text.as_deref().unwrap()).unwrap();
+        let args: Value =
+            serde_json::from_str(s.input.as_ref().unwrap().text.as_deref().unwrap()).unwrap();
         assert_eq!(args, w["arguments"]);
         let issuer = step_by_ref(&t, w["issued_by_llm_span_id"].as_str().unwrap());
         assert_eq!(s.links.consumes, vec![issuer.id]);
     }
     // one user prompt, the final answer
-    let users: Vec<_> = t.steps.iter().filter(|s| s.kind == StepKind::UserInput).collect();
+    let users: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::UserInput)
+        .collect();
     assert_eq!(users.len(), 1);
-    assert_eq!(users[0].output.as_ref().unwrap().text.as_deref(), side["user_prompt"].as_str());
+    assert_eq!(
+        users[0].output.as_ref().unwrap().text.as_deref(),
+        side["user_prompt"].as_str()
+    );
     let answer = t.outcome.answer.as_ref().unwrap().text.as_deref().unwrap();
-    assert_eq!(answer, side["final_answer"].as_str().unwrap(), "{rel}: answer");
+    assert_eq!(
+        answer,
+        side["final_answer"].as_str().unwrap(),
+        "{rel}: answer"
+    );
     let last = llm.last().unwrap();
     assert_eq!(t.outcome.final_step, Some(last.id));
     // read_file steps name the file they read
@@ -135,13 +192,25 @@ fn otlp_real_all_frameworks_match_sidecars() {
             let tok = t.total_tokens();
             let expect = gpt41mini(tok.prompt_total(), tok.cache_read, tok.output);
             let got = card.total_cost_usd.to_f64();
-            eprintln!("{dir}/{sc}: steps {} card ${got:.7} expected ${expect:.7} reported {:?}", t.steps.len(), t.reported_cost_usd.map(|u| u.to_string()));
+            eprintln!(
+                "{dir}/{sc}: steps {} card ${got:.7} expected ${expect:.7} reported {:?}",
+                t.steps.len(),
+                t.reported_cost_usd.map(|u| u.to_string())
+            );
             assert!((got - expect).abs() <= expect * 0.01, "{dir}/{sc}");
             // pydantic-ai reports operation.cost per chat span (genai-prices)
             if dir == "pydantic-ai" {
                 let rep = t.reported_cost_usd.unwrap().to_f64();
-                assert!((got - rep).abs() <= rep * 0.01, "{dir}/{sc}: card {got} vs reported {rep}");
-                assert!(t.steps.iter().filter(|s| s.kind == StepKind::LlmCall).all(|s| s.reported_cost_usd.is_some()));
+                assert!(
+                    (got - rep).abs() <= rep * 0.01,
+                    "{dir}/{sc}: card {got} vs reported {rep}"
+                );
+                assert!(
+                    t.steps
+                        .iter()
+                        .filter(|s| s.kind == StepKind::LlmCall)
+                        .all(|s| s.reported_cost_usd.is_some())
+                );
             } else {
                 assert!(t.reported_cost_usd.is_none());
             }
@@ -154,7 +223,9 @@ fn otlp_real_all_frameworks_match_sidecars() {
 #[test]
 fn otlp_real_hand_checked_facts() {
     // pydantic-ai s2: 4 calls, 3804 in (1024 cached on the last), 108 out; session = conversation id
-    let Some(t) = check_real("pydantic-ai", "s2_duplicate_tool_call") else { return };
+    let Some(t) = check_real("pydantic-ai", "s2_duplicate_tool_call") else {
+        return;
+    };
     assert_eq!(t.session_id, "01a20e2d-6cf3-72f7-b279-ac0d5e313266"); // gen_ai.conversation.id
     assert_eq!(t.steps.len(), 8); // 1 user + 4 llm + 3 tools
     assert_eq!(t.steps[7].tokens.cache_read, 1024);
@@ -173,7 +244,9 @@ fn otlp_real_hand_checked_facts() {
 
 #[test]
 fn sidecars_and_non_traces_are_not_detected() {
-    let Some(root) = crate::fixtures::root() else { return };
+    let Some(root) = crate::fixtures::root() else {
+        return;
+    };
     for dir in ["pydantic-ai", "vercel-ai-sdk-v6", "vercel-ai-sdk-v7"] {
         for sc in ["s1_unused_file_read", "s2_duplicate_tool_call", "s4_clean"] {
             let p = root.join(format!("otlp-real/{dir}/{sc}.waste.json"));
@@ -206,20 +279,44 @@ fn sidecars_and_non_traces_are_not_detected() {
 fn readable_span_arrays_from_ai_sdk_6() {
     // 10 spans, each with its own traceId (the fixture is a bag of unrelated spans):
     // 5 doGenerate/doStream/doEmbed spans + their 5 outer spans.
-    let Some(ts) = load("otel-genai/vercel-ai-sdk-v6/all-spans.json") else { return };
+    let Some(ts) = load("otel-genai/vercel-ai-sdk-v6/all-spans.json") else {
+        return;
+    };
     assert_eq!(ts.len(), 10);
-    let llm: Vec<_> = ts.iter().flat_map(|t| &t.steps).filter(|s| s.kind == StepKind::LlmCall).collect();
+    let llm: Vec<_> = ts
+        .iter()
+        .flat_map(|t| &t.steps)
+        .filter(|s| s.kind == StepKind::LlmCall)
+        .collect();
     // generateText x2, generateObject, streamText; embed.doEmbed is not a chat call
     assert_eq!(llm.len(), 4);
     let ins: u64 = llm.iter().map(|s| s.tokens.prompt_total()).sum();
     let outs: u64 = llm.iter().map(|s| s.tokens.output).sum();
     assert_eq!((ins, outs), (14 + 50 + 63 + 15, 20 + 9 + 156 + 112));
     // outer ai.generateText spans repeat the usage: never counted
-    let outer = ts.iter().find(|t| t.metadata["trace_id"] == "700d5f98fe2420adcf6ab0822f7a323c").unwrap();
+    let outer = ts
+        .iter()
+        .find(|t| t.metadata["trace_id"] == "700d5f98fe2420adcf6ab0822f7a323c")
+        .unwrap();
     assert!(outer.steps.is_empty());
-    let haiku = ts.iter().find(|t| t.metadata["trace_id"] == "b3e700af9eab81e19f72f964d62a35af").unwrap();
-    assert!(haiku.outcome.answer.as_ref().unwrap().text.as_deref().unwrap().starts_with("Lines of code align"));
-    let Some(ts) = load("otel-genai/vercel-ai-sdk-v6/ai-streamText.json") else { return };
+    let haiku = ts
+        .iter()
+        .find(|t| t.metadata["trace_id"] == "b3e700af9eab81e19f72f964d62a35af")
+        .unwrap();
+    assert!(
+        haiku
+            .outcome
+            .answer
+            .as_ref()
+            .unwrap()
+            .text
+            .as_deref()
+            .unwrap()
+            .starts_with("Lines of code align")
+    );
+    let Some(ts) = load("otel-genai/vercel-ai-sdk-v6/ai-streamText.json") else {
+        return;
+    };
     assert_eq!(ts.len(), 1);
     assert!(ts[0].steps.is_empty()); // the outer streamText span only
 }
@@ -259,26 +356,60 @@ fn example(f: &str) -> Option<Value> {
 #[test]
 fn attribute_examples_map_through_the_shared_mapping() {
     // new names: chat span whose input has tool_call 1234 + its tool_call_response
-    let Some(chat) = example("otel_genai_client_span_tool_calls.json") else { return };
+    let Some(chat) = example("otel_genai_client_span_tool_calls.json") else {
+        return;
+    };
     let old = example("otel_genai_deprecated_client_span_tool_calls.json").unwrap();
     let tool = example("otel_genai_tool_execution_span.json").unwrap();
     let oi = example("openinference_client_span_tool_calls.json").unwrap();
-    for (label, llm) in [("genai", &chat), ("deprecated", &old), ("openinference", &oi)] {
+    for (label, llm) in [
+        ("genai", &chat),
+        ("deprecated", &old),
+        ("openinference", &oi),
+    ] {
         let bytes = request(vec![
-            wrap(&tool, "execute_tool get_weather", "00f067aa0ba902b7", "", 1_000),
+            wrap(
+                &tool,
+                "execute_tool get_weather",
+                "00f067aa0ba902b7",
+                "",
+                1_000,
+            ),
             wrap(llm, "chat gpt-4", "00f067aa0ba902b8", "", 2_000),
         ]);
         let ts = load_input(&Input::from_bytes("ex.otlp.json", bytes), None).unwrap();
         let t = &ts[0];
-        let l = t.steps.iter().find(|s| s.kind == StepKind::LlmCall).unwrap_or_else(|| panic!("{label}"));
+        let l = t
+            .steps
+            .iter()
+            .find(|s| s.kind == StepKind::LlmCall)
+            .unwrap_or_else(|| panic!("{label}"));
         assert_eq!(l.tokens.prompt_total(), 97, "{label}");
         assert_eq!(l.tokens.output, 52, "{label}");
         assert_eq!(l.provider.as_deref(), Some("openai"), "{label}");
-        let tstep = t.steps.iter().find(|s| s.kind == StepKind::ToolUse).unwrap();
+        let tstep = t
+            .steps
+            .iter()
+            .find(|s| s.kind == StepKind::ToolUse)
+            .unwrap();
         assert_eq!(tstep.links.tool_call_id.as_deref(), Some("1234"));
         // the chat input carries tool_call_response 1234 → delivered into that call
-        assert_eq!(l.links.context.iter().filter(|c| **c == tstep.id).count(), 1, "{label}");
-        assert!(t.outcome.answer.as_ref().unwrap().text.as_deref().unwrap().contains("rainy"), "{label}");
+        assert_eq!(
+            l.links.context.iter().filter(|c| **c == tstep.id).count(),
+            1,
+            "{label}"
+        );
+        assert!(
+            t.outcome
+                .answer
+                .as_ref()
+                .unwrap()
+                .text
+                .as_deref()
+                .unwrap()
+                .contains("rainy"),
+            "{label}"
+        );
     }
 }
 
@@ -292,22 +423,97 @@ fn nested_invoke_agent_is_a_subagent_spawn() {
     };
     let out = |parts: &str| a("gen_ai.output.messages", parts);
     let bytes = request(vec![
-        span("a1", "", "invoke_agent boss", 1, vec![a("gen_ai.operation.name", "invoke_agent"), a("gen_ai.agent.name", "boss"), i("gen_ai.usage.input_tokens", 999)]),
-        span("c1", "a1", "chat m", 2, vec![a("gen_ai.operation.name", "chat"), a("gen_ai.request.model", "gpt-4.1-mini"), i("gen_ai.usage.input_tokens", 100), i("gen_ai.usage.output_tokens", 10),
-            out(r#"[{"role":"assistant","parts":[{"type":"tool_call","id":"call_1","name":"delegate","arguments":{"q":"x"}}]}]"#)]),
-        span("t1", "a1", "execute_tool delegate", 3, vec![a("gen_ai.operation.name", "execute_tool"), a("gen_ai.tool.name", "delegate"), a("gen_ai.tool.call.id", "call_1")]),
-        span("a2", "t1", "invoke_agent helper", 4, vec![a("gen_ai.operation.name", "invoke_agent"), a("gen_ai.agent.name", "helper")]),
-        span("c2", "a2", "chat m", 5, vec![a("gen_ai.operation.name", "chat"), a("gen_ai.request.model", "gpt-4.1-mini"), i("gen_ai.usage.input_tokens", 50), i("gen_ai.usage.output_tokens", 5),
-            out(r#"[{"role":"assistant","parts":[{"type":"text","content":"found x"}]}]"#)]),
-        span("c3", "a1", "chat m", 10, vec![a("gen_ai.operation.name", "chat"), a("gen_ai.request.model", "gpt-4.1-mini"), i("gen_ai.usage.input_tokens", 120), i("gen_ai.usage.output_tokens", 7),
-            a("gen_ai.input.messages", r#"[{"role":"tool","parts":[{"type":"tool_call_response","id":"call_1","response":"found x"}]}]"#),
-            out(r#"[{"role":"assistant","parts":[{"type":"text","content":"x it is"}]}]"#)]),
+        span(
+            "a1",
+            "",
+            "invoke_agent boss",
+            1,
+            vec![
+                a("gen_ai.operation.name", "invoke_agent"),
+                a("gen_ai.agent.name", "boss"),
+                i("gen_ai.usage.input_tokens", 999),
+            ],
+        ),
+        span(
+            "c1",
+            "a1",
+            "chat m",
+            2,
+            vec![
+                a("gen_ai.operation.name", "chat"),
+                a("gen_ai.request.model", "gpt-4.1-mini"),
+                i("gen_ai.usage.input_tokens", 100),
+                i("gen_ai.usage.output_tokens", 10),
+                out(
+                    r#"[{"role":"assistant","parts":[{"type":"tool_call","id":"call_1","name":"delegate","arguments":{"q":"x"}}]}]"#,
+                ),
+            ],
+        ),
+        span(
+            "t1",
+            "a1",
+            "execute_tool delegate",
+            3,
+            vec![
+                a("gen_ai.operation.name", "execute_tool"),
+                a("gen_ai.tool.name", "delegate"),
+                a("gen_ai.tool.call.id", "call_1"),
+            ],
+        ),
+        span(
+            "a2",
+            "t1",
+            "invoke_agent helper",
+            4,
+            vec![
+                a("gen_ai.operation.name", "invoke_agent"),
+                a("gen_ai.agent.name", "helper"),
+            ],
+        ),
+        span(
+            "c2",
+            "a2",
+            "chat m",
+            5,
+            vec![
+                a("gen_ai.operation.name", "chat"),
+                a("gen_ai.request.model", "gpt-4.1-mini"),
+                i("gen_ai.usage.input_tokens", 50),
+                i("gen_ai.usage.output_tokens", 5),
+                out(r#"[{"role":"assistant","parts":[{"type":"text","content":"found x"}]}]"#),
+            ],
+        ),
+        span(
+            "c3",
+            "a1",
+            "chat m",
+            10,
+            vec![
+                a("gen_ai.operation.name", "chat"),
+                a("gen_ai.request.model", "gpt-4.1-mini"),
+                i("gen_ai.usage.input_tokens", 120),
+                i("gen_ai.usage.output_tokens", 7),
+                a(
+                    "gen_ai.input.messages",
+                    r#"[{"role":"tool","parts":[{"type":"tool_call_response","id":"call_1","response":"found x"}]}]"#,
+                ),
+                out(r#"[{"role":"assistant","parts":[{"type":"text","content":"x it is"}]}]"#),
+            ],
+        ),
     ]);
     let ts = load_input(&Input::from_bytes("sub.json", bytes), Some(Format::Otlp)).unwrap();
     let t = &ts[0];
     t.validate().unwrap();
     let kinds: Vec<_> = t.steps.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, vec![StepKind::LlmCall, StepKind::SubagentSpawn, StepKind::LlmCall, StepKind::LlmCall]);
+    assert_eq!(
+        kinds,
+        vec![
+            StepKind::LlmCall,
+            StepKind::SubagentSpawn,
+            StepKind::LlmCall,
+            StepKind::LlmCall
+        ]
+    );
     let spawn = &t.steps[1];
     assert_eq!(spawn.tool.as_deref(), Some("delegate"));
     assert_eq!(spawn.links.tool_call_id.as_deref(), Some("call_1"));
@@ -316,7 +522,10 @@ fn nested_invoke_agent_is_a_subagent_spawn() {
     assert_eq!(t.steps[3].links.context, vec![spawn.id]);
     assert_eq!(t.total_tokens().prompt_total(), 270); // agent span's 999 not counted
     assert_eq!(t.outcome.final_step, Some(t.steps[3].id));
-    assert_eq!(t.outcome.answer.as_ref().unwrap().text.as_deref(), Some("x it is"));
+    assert_eq!(
+        t.outcome.answer.as_ref().unwrap().text.as_deref(),
+        Some("x it is")
+    );
 }
 
 #[test]
@@ -334,18 +543,34 @@ fn jsonl_status_errors_and_string_ints() {
                             {"key": "gen_ai.usage.cache_read_input_tokens", "value": {"intValue": "4"}}]}
         ]}]}]})).unwrap()
     };
-    let text = format!("{}\n{}\n{}", line("A", "s1", 2), line("B", "s2", 0), &line("C", "s3", 0)[..40]);
+    let text = format!(
+        "{}\n{}\n{}",
+        line("A", "s1", 2),
+        line("B", "s2", 0),
+        &line("C", "s3", 0)[..40]
+    );
     let ts = load_input(&Input::from_bytes("f.jsonl", text), Some(Format::Otlp)).unwrap();
     assert_eq!(ts.len(), 2);
     let a = &ts[0];
     assert_eq!(a.session_id, "A");
     assert_eq!(a.steps[0].kind, StepKind::LlmCall);
-    assert_eq!((a.steps[0].tokens.input, a.steps[0].tokens.cache_read, a.steps[0].tokens.output), (8, 4, 3));
+    assert_eq!(
+        (
+            a.steps[0].tokens.input,
+            a.steps[0].tokens.cache_read,
+            a.steps[0].tokens.output
+        ),
+        (8, 4, 3)
+    );
     assert_eq!(a.steps[1].status, StepStatus::Error);
     assert_eq!(a.steps[1].error.as_deref(), Some("boom"));
     assert_eq!(a.steps[1].links.consumes, vec![a.steps[0].id]); // fallback: previous call
     assert_eq!(a.source.content, ContentCapture::None);
-    assert!(a.warnings.iter().any(|w: &Warning| w.code == "truncated_line"));
+    assert!(
+        a.warnings
+            .iter()
+            .any(|w: &Warning| w.code == "truncated_line")
+    );
     assert_eq!(ts[1].steps[1].status, StepStatus::Ok);
 }
 
@@ -355,15 +580,25 @@ fn malformed_otlp_is_a_typed_error() {
     let kind = |b: &[u8]| f(b).unwrap_err().kind();
     assert_eq!(kind(b""), ErrorKind::Parse);
     assert_eq!(kind(b"{\"resourceSpans\": 3}"), ErrorKind::Parse);
-    assert_eq!(kind(b"{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": [{\"traceId\": 1}]}]}]}"), ErrorKind::Parse);
+    assert_eq!(
+        kind(b"{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": [{\"traceId\": 1}]}]}]}"),
+        ErrorKind::Parse
+    );
     assert_eq!(kind(b"{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": [{\"traceId\": \"a\", \"spanId\": \"b\", \"attributes\": {}}]}]}]}"), ErrorKind::Parse);
     assert_eq!(kind(b"{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": [{\"traceId\": \"a\", \"spanId\": \"b\", \"startTimeUnixNano\": \"soon\"}]}]}]}"), ErrorKind::Parse);
     assert_eq!(kind(b"{\"resourceSpans\": []}"), ErrorKind::Parse);
-    assert_eq!(kind(b"{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": [{\"traceId\""), ErrorKind::Parse);
+    assert_eq!(
+        kind(b"{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": [{\"traceId\""),
+        ErrorKind::Parse
+    );
     assert_eq!(kind(b"\xff\xfe{\"resourceSpans\": []}"), ErrorKind::Parse);
     assert_eq!(kind(b"42"), ErrorKind::Parse);
     assert_eq!(kind(&vec![b'['; 100_000]), ErrorKind::Parse);
-    let deep = format!("{{\"resourceSpans\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{{\"resourceSpans\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     assert_eq!(kind(deep.as_bytes()), ErrorKind::Parse);
     // a cycle in parent ids and a deeply nested attribute value: no hang, no panic
     let cyc = request(vec![
@@ -373,6 +608,8 @@ fn malformed_otlp_is_a_typed_error() {
     let ts = f(&cyc).unwrap();
     assert!(ts[0].steps.is_empty());
     // unknown span kinds are kept out of the steps, not errors
-    let odd = request(vec![json!({"traceId": "t", "spanId": "a", "name": "db.query", "attributes": []})]);
+    let odd = request(vec![
+        json!({"traceId": "t", "spanId": "a", "name": "db.query", "attributes": []}),
+    ]);
     assert!(f(&odd).unwrap()[0].steps.is_empty());
 }
