@@ -96,10 +96,12 @@ fn json_of(v: &Value) -> Option<Value> {
 pub(crate) fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) => {
-            if s.starts_with('"') && s.ends_with('"') && s.len() >= 2 {
-                if let Ok(Value::String(inner)) = serde_json::from_str::<Value>(s) {
-                    return inner;
-                }
+            if s.starts_with('"')
+                && s.ends_with('"')
+                && s.len() >= 2
+                && let Ok(Value::String(inner)) = serde_json::from_str::<Value>(s)
+            {
+                return inner;
             }
             s.clone()
         }
@@ -510,21 +512,21 @@ fn openinference_messages(a: &Attrs, prefix: &str) -> Vec<Msg> {
             let mut calls: BTreeMap<usize, (Option<String>, String, String)> = BTreeMap::new();
             for (field, v) in &f {
                 if let Some(r) = field.strip_prefix("message.contents.") {
-                    if let Some((j, "message_content.text")) = r.split_once('.') {
-                        if let Ok(j) = j.parse::<usize>() {
-                            texts.insert(j, text_of(v));
-                        }
+                    if let Some((j, "message_content.text")) = r.split_once('.')
+                        && let Ok(j) = j.parse::<usize>()
+                    {
+                        texts.insert(j, text_of(v));
                     }
-                } else if let Some(r) = field.strip_prefix("message.tool_calls.") {
-                    if let Some((j, sub)) = r.split_once('.') {
-                        let Ok(j) = j.parse::<usize>() else { continue };
-                        let e = calls.entry(j).or_default();
-                        match sub {
-                            "tool_call.id" => e.0 = Some(text_of(v)),
-                            "tool_call.function.name" => e.1 = text_of(v),
-                            "tool_call.function.arguments" => e.2 = text_of(v),
-                            _ => {}
-                        }
+                } else if let Some(r) = field.strip_prefix("message.tool_calls.")
+                    && let Some((j, sub)) = r.split_once('.')
+                {
+                    let Ok(j) = j.parse::<usize>() else { continue };
+                    let e = calls.entry(j).or_default();
+                    match sub {
+                        "tool_call.id" => e.0 = Some(text_of(v)),
+                        "tool_call.function.name" => e.1 = text_of(v),
+                        "tool_call.function.arguments" => e.2 = text_of(v),
+                        _ => {}
                     }
                 }
             }
@@ -607,13 +609,13 @@ pub(crate) fn llm_content(a: &Attrs) -> LlmContent {
             parts: vec![Part::Text(text_of(v))],
         }]);
     }
-    if c.input.is_none() {
-        if let Some(v) = attr(a, &["input.value"]) {
-            c.input = Some(vec![Msg {
-                role: "user".into(),
-                parts: vec![Part::Text(text_of(v))],
-            }]);
-        }
+    if c.input.is_none()
+        && let Some(v) = attr(a, &["input.value"])
+    {
+        c.input = Some(vec![Msg {
+            role: "user".into(),
+            parts: vec![Part::Text(text_of(v))],
+        }]);
     }
     c
 }
@@ -886,10 +888,11 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
     // which agents own LLM calls
     let mut owns_llm = vec![false; n];
     for i in 0..n {
-        if spans[i].class == Class::Llm && !skip[i] {
-            if let Some(a) = nodes[i].agent {
-                owns_llm[a] = true;
-            }
+        if spans[i].class == Class::Llm
+            && !skip[i]
+            && let Some(a) = nodes[i].agent
+        {
+            owns_llm[a] = true;
         }
     }
     // sub-agents and their spawn span (a tool span between the two agents, else itself)
@@ -1002,12 +1005,12 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
                     total_cost = Some(total_cost.unwrap_or(0.0) + c);
                 }
                 let mut content = llm_content(&s.attrs);
-                if content.input.is_none() {
-                    if let Some(t) = &s.input {
-                        let msgs = parse_messages(&Value::String(t.clone()));
-                        if msgs.iter().any(|m| !m.parts.is_empty()) {
-                            content.input = Some(msgs);
-                        }
+                if content.input.is_none()
+                    && let Some(t) = &s.input
+                {
+                    let msgs = parse_messages(&Value::String(t.clone()));
+                    if msgs.iter().any(|m| !m.parts.is_empty()) {
+                        content.input = Some(msgs);
                     }
                 }
                 // new input since the previous call of this agent
@@ -1075,10 +1078,10 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
                 if content.input.is_some() && !result_ids.is_empty() {
                     let seen = delivered.entry(key).or_default();
                     for id in result_ids {
-                        if seen.insert(id.clone()) {
-                            if let Some(sid) = by_call_id.get(&id) {
-                                ctx.push(*sid);
-                            }
+                        if seen.insert(id.clone())
+                            && let Some(sid) = by_call_id.get(&id)
+                        {
+                            ctx.push(*sid);
                         }
                     }
                     // spawns / tools without ids delivered since the last call
@@ -1178,10 +1181,10 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
             .filter(|s| s.parent == Some(sp) && s.kind == StepKind::LlmCall)
             .map(|s| s.id)
             .next_back();
-        if let Some(l) = last {
-            if let Some(st) = trace.step_mut(sp) {
-                st.links.consumes = vec![l];
-            }
+        if let Some(l) = last
+            && let Some(st) = trace.step_mut(sp)
+        {
+            st.links.consumes = vec![l];
         }
     }
     if let Some((id, text)) = final_step {

@@ -155,9 +155,10 @@ fn observation(at: &At<'_>, o: &Value, file: &str, warnings: &mut Vec<Warning>) 
         if let Some(ud) = at.obj(o, "usageDetails")? {
             let ud = Value::Object(ud.clone());
             rec.usage = usage(at, &ud)?;
-            if let (Some(u), Some(a)) = (rec.usage, genai::tokens(&rec.attrs)) {
-                if u.prompt_total() != a.prompt_total() || u.output != a.output {
-                    warnings.push(Warning::at(
+            if let (Some(u), Some(a)) = (rec.usage, genai::tokens(&rec.attrs))
+                && (u.prompt_total() != a.prompt_total() || u.output != a.output)
+            {
+                warnings.push(Warning::at(
                         "usage_mismatch",
                         format!(
                             "observation {id}: usageDetails ({} in / {} out) differ from the span attributes ({} in / {} out); usageDetails kept",
@@ -166,7 +167,6 @@ fn observation(at: &At<'_>, o: &Value, file: &str, warnings: &mut Vec<Warning>) 
                         file,
                         None,
                     ));
-                }
             }
         }
         rec.cost = cost(at, o)?;
@@ -261,10 +261,10 @@ fn usage(at: &At<'_>, ud: &Value) -> Result<Option<TokenUsage>> {
 /// Langfuse's own cost of a generation: `costDetails.total`, else `totalCost`,
 /// else `calculatedTotalCost`.
 fn cost(at: &At<'_>, o: &Value) -> Result<Option<f64>> {
-    if let Some(cd) = at.obj(o, "costDetails")? {
-        if let Some(t) = at.f64(&Value::Object(cd.clone()), "total")? {
-            return Ok(Some(t));
-        }
+    if let Some(cd) = at.obj(o, "costDetails")?
+        && let Some(t) = at.f64(&Value::Object(cd.clone()), "total")?
+    {
+        return Ok(Some(t));
     }
     if let Some(t) = at.f64(o, "totalCost")?.filter(|t| *t > 0.0) {
         return Ok(Some(t));

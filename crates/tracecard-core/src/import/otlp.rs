@@ -139,10 +139,10 @@ fn request(
         if let Some(r) = at.obj(rs, "resource")? {
             let attrs = attributes(at, &Value::Object(r.clone()))?;
             for key in ["service.name", "service.version"] {
-                if let Some(s) = genai::attr_str(&attrs, &[key]) {
-                    if !resource.iter().any(|(k, _)| k == key) {
-                        resource.push((key.to_string(), s));
-                    }
+                if let Some(s) = genai::attr_str(&attrs, &[key])
+                    && !resource.iter().any(|(k, _)| k == key)
+                {
+                    resource.push((key.to_string(), s));
                 }
             }
         }
