@@ -18,6 +18,10 @@
 
 use std::path::{Path, PathBuf};
 
+mod genai;
+mod langfuse;
+mod otlp;
+
 use crate::model::{Trace, Warning};
 use crate::{Error, Result};
 
@@ -32,17 +36,29 @@ pub enum Format {
     /// Claude Code session transcript JSONL (`~/.claude/projects/<project>/<session>.jsonl`,
     /// 1.0.x inlined sidechains and 2.x `subagents/` files).
     ClaudeCode,
+    /// OTLP/JSON traces (`resourceSpans`; also JSONL and JS `ReadableSpan` arrays)
+    /// with OTel GenAI, OpenInference or Vercel AI SDK attributes.
+    Otlp,
+    /// Langfuse trace export (`{trace, observations[]}`).
+    Langfuse,
 }
 
 impl Format {
     /// Every format, in detection order.
-    pub const ALL: &'static [Format] = &[Format::Native, Format::ClaudeCode];
+    pub const ALL: &'static [Format] = &[
+        Format::Native,
+        Format::ClaudeCode,
+        Format::Langfuse,
+        Format::Otlp,
+    ];
 
     /// Stable snake_case name (`--from` value).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Native => "native",
             Format::ClaudeCode => "claude_code",
+            Format::Otlp => "otlp",
+            Format::Langfuse => "langfuse",
         }
     }
 
@@ -56,6 +72,8 @@ impl Format {
         match self {
             Format::Native => crate::native::sniff(head),
             Format::ClaudeCode => claude_code::sniff(path, head),
+            Format::Otlp => otlp::sniff(path, head),
+            Format::Langfuse => langfuse::sniff(path, head),
         }
     }
 
@@ -63,6 +81,8 @@ impl Format {
         match self {
             Format::Native => Ok(vec![crate::native::parse(&input.path, input.text()?)?]),
             Format::ClaudeCode => claude_code::import(input),
+            Format::Otlp => otlp::import(input),
+            Format::Langfuse => langfuse::import(input),
         }
     }
 }

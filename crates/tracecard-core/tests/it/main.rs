@@ -2,5 +2,7 @@
 
 mod claude_code;
 mod fixtures;
+mod langfuse;
 mod native;
+mod otlp;
 mod props;
