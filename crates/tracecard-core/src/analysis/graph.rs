@@ -6,7 +6,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Bfs, Reversed};
 
 use super::EvidenceLevel;
-use super::tokens::{fnv1a, for_each_number, for_each_token};
+use super::tokens::{fnv1a, for_each_number, for_each_token, is_weak};
 use crate::Result;
 use crate::cost::PriceTable;
 use crate::model::{ContentCapture, StepId, StepKind, StepStatus, TokenUsage, Trace};
@@ -899,7 +899,7 @@ fn consume(
             }
             if e.others.is_empty() {
                 credited.entry(e.first).or_insert_with(|| tok.to_owned());
-            } else {
+            } else if !is_weak(tok) {
                 ambiguous.push((h, tok.to_owned()));
             }
         }

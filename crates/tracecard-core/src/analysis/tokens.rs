@@ -29,7 +29,7 @@ fn is_token_byte(b: u8) -> bool {
 /// Whether `tok` (already trimmed) is distinctive enough to count as evidence.
 pub(crate) fn distinctive(tok: &str) -> bool {
     let b = tok.as_bytes();
-    if b.len() < 3 || b.len() > 256 {
+    if b.len() < 2 || b.len() > 256 || (b.len() == 2 && !b.iter().all(u8::is_ascii_digit)) {
         return false;
     }
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
@@ -41,7 +41,8 @@ pub(crate) fn distinctive(tok: &str) -> bool {
         )
     });
     if digits == b.len() {
-        return b.len() >= 3;
+        // two-digit numbers are weak evidence: see `is_weak`
+        return b.len() >= 2;
     }
     if inner_punct {
         // `e.g`, `a.b` and the like are too short to mean anything
@@ -64,6 +65,12 @@ pub(crate) fn distinctive(tok: &str) -> bool {
         return b.len() >= 6;
     }
     b.len() >= 12
+}
+
+/// Weak tokens (two-digit numbers) count as evidence only when a single output
+/// introduced them.
+pub(crate) fn is_weak(tok: &str) -> bool {
+    tok.len() == 2
 }
 
 /// Call `f` with the hash of every distinctive token of `text` (a token can repeat).
@@ -192,6 +199,9 @@ mod tests {
             toks(r#"{"content":"def add(a, b):\n    return a_total\n"}"#),
             ["a_total"]
         );
-        assert_eq!(toks("getUserName HTTP TODO 42 v2x"), ["getUserName", "v2x"]);
+        assert_eq!(
+            toks("getUserName HTTP TODO 42 7 v2x"),
+            ["getUserName", "42", "v2x"]
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests of tracecard-core (one test binary; one module per area).
 
+mod analysis;
 mod claude_code;
 mod fixtures;
 mod langfuse;
