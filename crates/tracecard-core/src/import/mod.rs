@@ -18,6 +18,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod codex;
+
 use crate::model::{Trace, Warning};
 use crate::{Error, Result};
 
@@ -27,16 +29,19 @@ use crate::{Error, Result};
 pub enum Format {
     /// tracecard's own JSON/JSONL (what the recorders write).
     Native,
+    /// OpenAI Codex CLI / Codex Desktop rollout JSONL.
+    Codex,
 }
 
 impl Format {
     /// Every format, in detection order.
-    pub const ALL: &'static [Format] = &[Format::Native];
+    pub const ALL: &'static [Format] = &[Format::Native, Format::Codex];
 
     /// Stable snake_case name (`--from` value).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Native => "native",
+            Format::Codex => "codex",
         }
     }
 
@@ -46,15 +51,17 @@ impl Format {
         Format::ALL.iter().copied().find(|f| f.as_str() == n)
     }
 
-    fn sniff(self, _path: &Path, head: &str) -> bool {
+    fn sniff(self, path: &Path, head: &str) -> bool {
         match self {
             Format::Native => crate::native::sniff(head),
+            Format::Codex => codex::sniff(path, head),
         }
     }
 
     fn import(self, input: &Input) -> Result<Vec<Trace>> {
         match self {
             Format::Native => Ok(vec![crate::native::parse(&input.path, input.text()?)?]),
+            Format::Codex => codex::import(input),
         }
     }
 }
