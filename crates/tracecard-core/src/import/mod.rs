@@ -18,6 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
+mod chat_log;
 mod codex;
 
 use crate::model::{Trace, Warning};
@@ -31,17 +32,20 @@ pub enum Format {
     Native,
     /// OpenAI Codex CLI / Codex Desktop rollout JSONL.
     Codex,
+    /// OpenAI-style chat message logs, incl. mini-swe-agent trajectories.
+    ChatLog,
 }
 
 impl Format {
     /// Every format, in detection order.
-    pub const ALL: &'static [Format] = &[Format::Native, Format::Codex];
+    pub const ALL: &'static [Format] = &[Format::Native, Format::Codex, Format::ChatLog];
 
     /// Stable snake_case name (`--from` value).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Native => "native",
             Format::Codex => "codex",
+            Format::ChatLog => "chat_log",
         }
     }
 
@@ -55,6 +59,7 @@ impl Format {
         match self {
             Format::Native => crate::native::sniff(head),
             Format::Codex => codex::sniff(path, head),
+            Format::ChatLog => chat_log::sniff(path, head),
         }
     }
 
@@ -62,6 +67,7 @@ impl Format {
         match self {
             Format::Native => Ok(vec![crate::native::parse(&input.path, input.text()?)?]),
             Format::Codex => codex::import(input),
+            Format::ChatLog => chat_log::import(input),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests of tracecard-core (one test binary; one module per area).
 
+mod chat_log;
 mod codex;
 mod fixtures;
 mod native;
