@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 mod chat_log;
 mod codex;
+mod swe_agent;
 
 use crate::model::{Trace, Warning};
 use crate::{Error, Result};
@@ -34,11 +35,18 @@ pub enum Format {
     Codex,
     /// OpenAI-style chat message logs, incl. mini-swe-agent trajectories.
     ChatLog,
+    /// SWE-agent `.traj` trajectories (v0.x and v1).
+    SweAgent,
 }
 
 impl Format {
     /// Every format, in detection order.
-    pub const ALL: &'static [Format] = &[Format::Native, Format::Codex, Format::ChatLog];
+    pub const ALL: &'static [Format] = &[
+        Format::Native,
+        Format::Codex,
+        Format::SweAgent,
+        Format::ChatLog,
+    ];
 
     /// Stable snake_case name (`--from` value).
     pub fn as_str(self) -> &'static str {
@@ -46,6 +54,7 @@ impl Format {
             Format::Native => "native",
             Format::Codex => "codex",
             Format::ChatLog => "chat_log",
+            Format::SweAgent => "swe_agent",
         }
     }
 
@@ -60,6 +69,7 @@ impl Format {
             Format::Native => crate::native::sniff(head),
             Format::Codex => codex::sniff(path, head),
             Format::ChatLog => chat_log::sniff(path, head),
+            Format::SweAgent => swe_agent::sniff(path, head),
         }
     }
 
@@ -68,6 +78,7 @@ impl Format {
             Format::Native => Ok(vec![crate::native::parse(&input.path, input.text()?)?]),
             Format::Codex => codex::import(input),
             Format::ChatLog => chat_log::import(input),
+            Format::SweAgent => swe_agent::import(input),
         }
     }
 }

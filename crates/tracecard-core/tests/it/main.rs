@@ -4,3 +4,4 @@ mod chat_log;
 mod codex;
 mod fixtures;
 mod native;
+mod swe_agent;
