@@ -141,10 +141,11 @@ fn apportion(total: u64, weights: &[u64]) -> Vec<u64> {
     for (i, x) in weights.iter().enumerate() {
         let share = if i + 1 == n {
             total.saturating_sub(given)
-        } else if w == 0 {
-            total / n as u64
         } else {
-            (total as u128 * *x as u128 / w) as u64
+            (total as u128 * *x as u128)
+                .checked_div(w)
+                .map(|v| v as u64)
+                .unwrap_or(total / n as u64)
         };
         given = given.saturating_add(share);
         out.push(share);
