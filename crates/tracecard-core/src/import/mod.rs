@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 mod chat_log;
 mod codex;
+mod openhands;
 mod swe_agent;
 
 use crate::model::{Trace, Warning};
@@ -37,6 +38,8 @@ pub enum Format {
     ChatLog,
     /// SWE-agent `.traj` trajectories (v0.x and v1).
     SweAgent,
+    /// OpenHands event lists and legacy resolver output JSONL.
+    OpenHands,
 }
 
 impl Format {
@@ -45,6 +48,7 @@ impl Format {
         Format::Native,
         Format::Codex,
         Format::SweAgent,
+        Format::OpenHands,
         Format::ChatLog,
     ];
 
@@ -55,6 +59,7 @@ impl Format {
             Format::Codex => "codex",
             Format::ChatLog => "chat_log",
             Format::SweAgent => "swe_agent",
+            Format::OpenHands => "openhands",
         }
     }
 
@@ -70,6 +75,7 @@ impl Format {
             Format::Codex => codex::sniff(path, head),
             Format::ChatLog => chat_log::sniff(path, head),
             Format::SweAgent => swe_agent::sniff(path, head),
+            Format::OpenHands => openhands::sniff(path, head),
         }
     }
 
@@ -79,6 +85,7 @@ impl Format {
             Format::Codex => codex::import(input),
             Format::ChatLog => chat_log::import(input),
             Format::SweAgent => swe_agent::import(input),
+            Format::OpenHands => openhands::import(input),
         }
     }
 }

@@ -4,4 +4,5 @@ mod chat_log;
 mod codex;
 mod fixtures;
 mod native;
+mod openhands;
 mod swe_agent;
