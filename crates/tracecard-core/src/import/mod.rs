@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 mod chat_log;
 mod codex;
+mod inspect;
 mod openhands;
 mod swe_agent;
 
@@ -40,6 +41,8 @@ pub enum Format {
     SweAgent,
     /// OpenHands event lists and legacy resolver output JSONL.
     OpenHands,
+    /// Inspect AI eval logs (`.json` and `.eval` ZIP).
+    Inspect,
 }
 
 impl Format {
@@ -49,6 +52,7 @@ impl Format {
         Format::Codex,
         Format::SweAgent,
         Format::OpenHands,
+        Format::Inspect,
         Format::ChatLog,
     ];
 
@@ -60,6 +64,7 @@ impl Format {
             Format::ChatLog => "chat_log",
             Format::SweAgent => "swe_agent",
             Format::OpenHands => "openhands",
+            Format::Inspect => "inspect",
         }
     }
 
@@ -76,6 +81,7 @@ impl Format {
             Format::ChatLog => chat_log::sniff(path, head),
             Format::SweAgent => swe_agent::sniff(path, head),
             Format::OpenHands => openhands::sniff(path, head),
+            Format::Inspect => inspect::sniff(path, head),
         }
     }
 
@@ -86,6 +92,7 @@ impl Format {
             Format::ChatLog => chat_log::import(input),
             Format::SweAgent => swe_agent::import(input),
             Format::OpenHands => openhands::import(input),
+            Format::Inspect => inspect::import(input),
         }
     }
 }

@@ -3,6 +3,7 @@
 mod chat_log;
 mod codex;
 mod fixtures;
+mod inspect;
 mod native;
 mod openhands;
 mod swe_agent;
