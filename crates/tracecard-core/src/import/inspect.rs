@@ -569,8 +569,8 @@ fn score_value(v: &Value) -> (Option<bool>, Option<f64>) {
         Value::Number(n) => {
             let x = n.as_f64();
             let passed = match x {
-                Some(x) if x == 0.0 => Some(false),
-                Some(x) if x == 1.0 => Some(true),
+                Some(0.0) => Some(false),
+                Some(1.0) => Some(true),
                 _ => None,
             };
             (passed, x)
