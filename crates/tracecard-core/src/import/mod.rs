@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 mod chat_log;
 mod codex;
 mod inspect;
+mod openclaw;
 mod openhands;
 mod swe_agent;
 
@@ -43,6 +44,8 @@ pub enum Format {
     OpenHands,
     /// Inspect AI eval logs (`.json` and `.eval` ZIP).
     Inspect,
+    /// OpenClaw (pi agent) session JSONL.
+    OpenClaw,
 }
 
 impl Format {
@@ -53,6 +56,7 @@ impl Format {
         Format::SweAgent,
         Format::OpenHands,
         Format::Inspect,
+        Format::OpenClaw,
         Format::ChatLog,
     ];
 
@@ -65,6 +69,7 @@ impl Format {
             Format::SweAgent => "swe_agent",
             Format::OpenHands => "openhands",
             Format::Inspect => "inspect",
+            Format::OpenClaw => "openclaw",
         }
     }
 
@@ -82,6 +87,7 @@ impl Format {
             Format::SweAgent => swe_agent::sniff(path, head),
             Format::OpenHands => openhands::sniff(path, head),
             Format::Inspect => inspect::sniff(path, head),
+            Format::OpenClaw => openclaw::sniff(path, head),
         }
     }
 
@@ -93,6 +99,7 @@ impl Format {
             Format::SweAgent => swe_agent::import(input),
             Format::OpenHands => openhands::import(input),
             Format::Inspect => inspect::import(input),
+            Format::OpenClaw => openclaw::import(input),
         }
     }
 }

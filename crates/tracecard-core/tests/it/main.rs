@@ -5,5 +5,6 @@ mod codex;
 mod fixtures;
 mod inspect;
 mod native;
+mod openclaw;
 mod openhands;
 mod swe_agent;
