@@ -281,3 +281,63 @@ fn malformed_input() {
     let codes: Vec<_> = t[0].warnings.iter().map(|w| w.code.as_str()).collect();
     assert_eq!(codes, ["unknown_record", "orphan_tool_output", "no_usage"]);
 }
+
+/// Every fixture of these formats is detected as its own format; fixtures of other
+/// formats (Claude Code, Langfuse, OTLP, …) and the side files are not claimed by them.
+#[test]
+fn detection_over_all_fixtures() {
+    let Some(root) = crate::fixtures::root() else {
+        return;
+    };
+    let mine = [
+        ("codex/", Format::Codex),
+        ("mini-swe-agent/", Format::ChatLog),
+        ("swe-agent/", Format::SweAgent),
+        ("openhands/", Format::OpenHands),
+        ("inspect/", Format::Inspect),
+    ];
+    let not_traces = ["localpush-manifest.json", "swebench-report.json"];
+    let ours = [
+        Format::Codex,
+        Format::ChatLog,
+        Format::SweAgent,
+        Format::OpenHands,
+        Format::Inspect,
+        Format::OpenClaw,
+    ];
+    let mut stack = vec![root.clone()];
+    let mut checked = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel.ends_with(".md") {
+                continue;
+            }
+            let got = tracecard_core::import::detect(&p).unwrap();
+            let want = mine
+                .iter()
+                .find(|(pre, _)| rel.starts_with(pre))
+                .map(|(_, f)| *f);
+            match want {
+                Some(f) if !not_traces.iter().any(|n| rel.ends_with(n)) => {
+                    assert_eq!(got, Some(f), "{rel}")
+                }
+                _ => assert!(
+                    !got.is_some_and(|g| ours.contains(&g)),
+                    "{rel} claimed as {got:?}"
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked}");
+}
