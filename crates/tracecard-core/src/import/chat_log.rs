@@ -30,9 +30,12 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
         let rest = rest.trim_start();
         if let Some(obj) = rest.strip_prefix('{') {
             let first = obj.trim_start();
+            let mut end = obj.len().min(4096);
+            while end > 0 && !obj.is_char_boundary(end) {
+                end -= 1;
+            }
             return first.starts_with("\"role\"")
-                || (first.starts_with("\"content\"")
-                    && obj[..obj.len().min(4096)].contains("\"role\""));
+                || (first.starts_with("\"content\"") && obj[..end].contains("\"role\""));
         }
         return false;
     }

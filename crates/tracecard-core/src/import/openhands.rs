@@ -150,7 +150,7 @@ fn legacy_line(input: &Input, at: &At, line: u64, v: &Value) -> Result<Trace> {
         ));
     }
     trace.warn(Warning::at(
-        "no_usage",
+        "no_tokens",
         "legacy resolver output has no token counts and no model name: per-call cost is metrics.costs[k]",
         input.path.display().to_string(),
         Some(line),

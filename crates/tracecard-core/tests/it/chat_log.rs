@@ -341,3 +341,34 @@ fn detection_over_all_fixtures() {
     }
     assert!(checked > 40, "{checked}");
 }
+
+#[test]
+fn sniffers_survive_multibyte_heads() {
+    // a head whose 4096th/8192nd byte falls inside a multi-byte character
+    for pad in 0..4 {
+        let mut s = String::from("[{\"content\":\"");
+        s.push_str(&"x".repeat(pad));
+        s.push_str(&"é€".repeat(5000));
+        s.push_str("\",\"role\":\"user\"}]");
+        // the role is beyond the sniffed window: unknown format, but no panic
+        let r = load_input(&Input::from_bytes("m.json", s.clone().into_bytes()), None);
+        assert!(r.is_err());
+        let r = load_input(
+            &Input::from_bytes("m.json", s.into_bytes()),
+            Some(Format::ChatLog),
+        );
+        assert_eq!(r.unwrap()[0].steps.len(), 1);
+        let r = load_input(
+            &Input::from_bytes(
+                "m.json",
+                format!(
+                    "[{{\"id\":0,\"source\":\"x\",\"q\":\"{}\"}}]",
+                    "é€".repeat(5000)
+                )
+                .into_bytes(),
+            ),
+            None,
+        );
+        assert!(r.is_err()); // unknown format, no panic
+    }
+}
