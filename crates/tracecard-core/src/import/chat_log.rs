@@ -83,6 +83,56 @@ pub(crate) fn trivial_cat(cmd: &str) -> Option<String> {
     Some(rest.to_string())
 }
 
+/// `(reads, writes)` of a tool call from its name and JSON arguments: file tools
+/// (`read_file`, `write_file`, `edit`, `str_replace_editor`/`text_editor` with
+/// `command` view/create/str_replace/insert) and trivial `cat FILE` shell commands.
+pub(crate) fn tool_links(name: &str, args: &Value) -> (Vec<String>, Vec<String>) {
+    let path = ["path", "file_path", "filename", "file"]
+        .iter()
+        .find_map(|k| args.get(*k).and_then(Value::as_str))
+        .map(str::to_string);
+    let command = args.get("command").and_then(Value::as_str).unwrap_or("");
+    if let Some(p) = path {
+        let n = name.to_ascii_lowercase();
+        return match command {
+            "view" | "read" => (vec![p], vec![]),
+            "create" | "write" => (vec![], vec![p]),
+            "str_replace" | "insert" | "undo_edit" | "edit" => (vec![p.clone()], vec![p]),
+            _ if matches!(
+                n.as_str(),
+                "read" | "read_file" | "view" | "view_file" | "open_file"
+            ) =>
+            {
+                (vec![p], vec![])
+            }
+            _ if matches!(
+                n.as_str(),
+                "write" | "write_file" | "create" | "create_file"
+            ) =>
+            {
+                (vec![], vec![p])
+            }
+            _ if matches!(
+                n.as_str(),
+                "edit" | "edit_file" | "multiedit" | "multi_edit" | "str_replace"
+            ) =>
+            {
+                (vec![p.clone()], vec![p])
+            }
+            _ => (vec![], vec![]),
+        };
+    }
+    let shell = match args.get("command").or_else(|| args.get("cmd")) {
+        Some(Value::String(c)) => Some(c.clone()),
+        Some(Value::Array(a)) => a.last().and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    (
+        shell.as_deref().and_then(trivial_cat).into_iter().collect(),
+        vec![],
+    )
+}
+
 /// `<returncode>N</returncode>` of a mini-swe-agent observation.
 fn returncode(text: &str) -> Option<i64> {
     let s = text.split("<returncode>").nth(1)?;
@@ -377,11 +427,10 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                     } else {
                         t.source_ref = Some(tf);
                     }
-                    let cmd = serde_json::from_str::<Value>(&args)
-                        .ok()
-                        .and_then(|a| a.get("command").and_then(Value::as_str).map(str::to_string));
-                    if let Some(p) = cmd.as_deref().and_then(trivial_cat) {
-                        t.links.reads.push(p);
+                    if let Ok(a) = serde_json::from_str::<Value>(&args) {
+                        let (r, w) = tool_links(name, &a);
+                        t.links.reads = r;
+                        t.links.writes = w;
                     }
                     out.push(format!("{name}({args})"));
                     t.input = Some(Content::full(args));

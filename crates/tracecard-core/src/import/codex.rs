@@ -294,11 +294,16 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                     "custom_tool_call" => at.str(p, "input")?.unwrap_or("").to_string(),
                     _ => p.get("action").map(text_of).unwrap_or_default(),
                 };
-                if name == "apply_patch" {
-                    let (r, w) = apply_patch_paths(&args);
-                    s.links.reads = r;
-                    s.links.writes = w;
-                }
+                let (r, w) = if name == "apply_patch" {
+                    apply_patch_paths(&args)
+                } else {
+                    match serde_json::from_str::<Value>(&args) {
+                        Ok(a) if a.is_object() => super::chat_log::tool_links(name, &a),
+                        _ => (vec![], vec![]),
+                    }
+                };
+                s.links.reads = r;
+                s.links.writes = w;
                 s.input = Some(Content::full(args));
                 match at.str(p, "call_id")? {
                     Some(id) => {

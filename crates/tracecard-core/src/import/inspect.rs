@@ -403,19 +403,9 @@ fn process_events(
                 s.ended_at = done;
                 let args = e.get("arguments").cloned().unwrap_or(Value::Null);
                 s.input = Some(Content::full(text_of(&args)));
-                for k in ["path", "file", "filename"] {
-                    if let Some(p) = args.get(k).and_then(Value::as_str) {
-                        let name = s.tool.clone().unwrap_or_default();
-                        if name.contains("write") || name.contains("create") {
-                            s.links.writes.push(p.to_string());
-                        } else if name.contains("edit") || name.contains("replace") {
-                            s.links.reads.push(p.to_string());
-                            s.links.writes.push(p.to_string());
-                        } else {
-                            s.links.reads.push(p.to_string());
-                        }
-                    }
-                }
+                let (r, w) = super::chat_log::tool_links(s.tool.as_deref().unwrap_or(""), &args);
+                s.links.reads = r;
+                s.links.writes = w;
                 s.output = Some(Content::full(content_text(e.get("result"))));
                 if let Some(err) = e.get("error").filter(|x| !x.is_null()) {
                     s.status = StepStatus::Error;

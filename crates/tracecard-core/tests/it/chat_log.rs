@@ -372,3 +372,28 @@ fn sniffers_survive_multibyte_heads() {
         assert!(r.is_err()); // unknown format, no panic
     }
 }
+
+#[test]
+fn editor_tool_calls_give_reads_and_writes() {
+    let text = r#"[{"role":"user","content":"fix it"},
+      {"role":"assistant","content":"","tool_calls":[
+        {"id":"a","type":"function","function":{"name":"str_replace_editor","arguments":"{\"command\":\"view\",\"path\":\"src/x.py\"}"}},
+        {"id":"b","type":"function","function":{"name":"str_replace_editor","arguments":"{\"command\":\"str_replace\",\"path\":\"src/x.py\",\"old_str\":\"a\",\"new_str\":\"b\"}"}},
+        {"id":"c","type":"function","function":{"name":"write_file","arguments":"{\"path\":\"notes.md\",\"content\":\"x\"}"}},
+        {"id":"d","type":"function","function":{"name":"bash","arguments":"{\"command\":\"cat setup.cfg | head\"}"}}]}]"#;
+    let t = &imp(text.as_bytes()).unwrap()[0];
+    let rw: Vec<_> = t.steps[2..]
+        .iter()
+        .map(|s| (s.links.reads.clone(), s.links.writes.clone()))
+        .collect();
+    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        rw,
+        [
+            (v(&["src/x.py"]), v(&[])),
+            (v(&["src/x.py"]), v(&["src/x.py"])),
+            (v(&[]), v(&["notes.md"])),
+            (v(&[]), v(&[])), // not a trivial cat
+        ]
+    );
+}
