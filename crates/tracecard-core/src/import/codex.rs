@@ -511,9 +511,36 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     Ok(vec![trace])
 }
 
+/// Exit code of a tool output: the JSON form `{"output", "metadata": {"exit_code"}}`
+/// of older Codex versions, or an `Exit code: N` / `Process exited with code N` line.
+fn exit_code(out: &str) -> Option<i64> {
+    if out.trim_start().starts_with('{')
+        && let Ok(v) = serde_json::from_str::<Value>(out)
+    {
+        return v
+            .get("metadata")
+            .and_then(|m| m.get("exit_code"))
+            .and_then(Value::as_i64);
+    }
+    out.lines().take(5).find_map(|l| {
+        let l = l.trim();
+        l.strip_prefix("Exit code:")
+            .or_else(|| l.strip_prefix("Process exited with code"))
+            .and_then(|n| n.trim().parse().ok())
+    })
+}
+
 fn set_output(s: &mut Step, out: String, ts: Option<jiff::Timestamp>) {
+    let code = exit_code(&out);
     s.output = Some(Content::full(out));
     s.ended_at = ts;
     s.status = StepStatus::Ok;
     s.error = None;
+    if let Some(c) = code {
+        s.attributes.insert("exit_code".into(), c.to_string());
+        if c != 0 {
+            s.status = StepStatus::Error;
+            s.error = Some(format!("exit code {c}"));
+        }
+    }
 }

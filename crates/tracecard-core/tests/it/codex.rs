@@ -366,3 +366,23 @@ fn apply_patch_paths_become_reads_and_writes() {
     assert_eq!(tool.links.reads, ["src/a.rs"]);
     assert_eq!(tool.links.writes, ["src/a.rs", "b.txt"]);
 }
+
+#[test]
+fn unredacted_exec_outputs_give_exit_codes_and_reads() {
+    let lines = [
+        r#"{"timestamp":"2026-01-01T00:00:00Z","type":"session_meta","payload":{"id":"s","model_provider":"openai"}}"#,
+        r#"{"timestamp":"2026-01-01T00:00:01Z","type":"turn_context","payload":{"model":"gpt-5"}}"#,
+        r#"{"timestamp":"2026-01-01T00:00:02Z","type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{\"cmd\":\"cat README.md\"}","call_id":"c1"}}"#,
+        r#"{"timestamp":"2026-01-01T00:00:02Z","type":"response_item","payload":{"type":"function_call","name":"shell","arguments":"{\"command\":[\"bash\",\"-lc\",\"pytest -q\"]}","call_id":"c2"}}"#,
+        r#"{"timestamp":"2026-01-01T00:00:03Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":10},"last_token_usage":{"input_tokens":10,"cached_input_tokens":0,"output_tokens":5,"reasoning_output_tokens":0,"total_tokens":15}}}}"#,
+        r#"{"timestamp":"2026-01-01T00:00:04Z","type":"response_item","payload":{"type":"function_call_output","call_id":"c1","output":"Exit code: 0\nOutput:\n# readme"}}"#,
+        r#"{"timestamp":"2026-01-01T00:00:05Z","type":"response_item","payload":{"type":"function_call_output","call_id":"c2","output":"{\"output\":\"1 failed\",\"metadata\":{\"exit_code\":1,\"duration_seconds\":0.5}}"}}"#,
+    ];
+    let t = &imp(format!("{}\n", lines.join("\n")).as_bytes()).unwrap()[0];
+    assert_eq!(t.steps.len(), 3);
+    assert_eq!(t.steps[1].links.reads, ["README.md"]);
+    assert_eq!(t.steps[1].status, StepStatus::Ok);
+    assert_eq!(t.steps[2].status, StepStatus::Error);
+    assert_eq!(t.steps[2].error.as_deref(), Some("exit code 1"));
+    assert_eq!(t.steps[0].links.requests, ["c1", "c2"]);
+}
