@@ -59,10 +59,14 @@ fn model_from_path(path: &Path) -> Option<(String, String)> {
     })
 }
 
-/// `open_file` from a step's `state` (a JSON string, or a Python-repr dict in v1).
-fn open_file(state: &str) -> Option<String> {
-    for key in ["\"open_file\": \"", "'open_file': '", "\"open_file\":\""] {
-        if let Some(i) = state.find(key) {
+/// A string field of a step's `state` (a JSON string, or a Python-repr dict in v1).
+fn state_field(state: &str, name: &str) -> Option<String> {
+    for key in [
+        format!("\"{name}\": \""),
+        format!("'{name}': '"),
+        format!("\"{name}\":\""),
+    ] {
+        if let Some(i) = state.find(&key) {
             let rest = &state[i + key.len()..];
             let end = rest.find(['"', '\''])?;
             let f = &rest[..end];
@@ -70,6 +74,18 @@ fn open_file(state: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The open file of `state`, relative to its `working_dir` when inside it (so it
+/// matches the relative paths the model writes in `open`/`create`).
+fn open_file(state: &str) -> Option<String> {
+    let f = state_field(state, "open_file")?;
+    if let Some(wd) = state_field(state, "working_dir")
+        && let Some(rel) = f.strip_prefix(&format!("{}/", wd.trim_end_matches('/')))
+    {
+        return Some(rel.to_string());
+    }
+    Some(f)
 }
 
 fn unquote(s: &str) -> String {

@@ -225,3 +225,37 @@ fn malformed_input() {
     let card = Compiler::new().compile(&t[0]).unwrap();
     assert_eq!(card.reported_cost_usd.unwrap().to_string(), "0.5");
 }
+
+#[test]
+fn edit_paths_match_the_paths_the_model_wrote() {
+    let Some(t) = load("swe-agent/pydicom__pydicom-1458.gpt4.traj") else {
+        return;
+    };
+    let t = &t[0];
+    let written: std::collections::BTreeSet<_> = t
+        .steps
+        .iter()
+        .flat_map(|s| s.links.writes.iter().cloned())
+        .collect();
+    let read: std::collections::BTreeSet<_> = t
+        .steps
+        .iter()
+        .flat_map(|s| s.links.reads.iter().cloned())
+        .collect();
+    // `create reproduce_bug.py`, `open pydicom/pixel_data_handlers/numpy_handler.py 293`, and the edits of both
+    // (state.open_file made relative to state.working_dir /pydicom__pydicom)
+    assert_eq!(
+        written.into_iter().collect::<Vec<_>>(),
+        [
+            "pydicom/pixel_data_handlers/numpy_handler.py",
+            "reproduce_bug.py"
+        ]
+    );
+    assert_eq!(
+        read.into_iter().collect::<Vec<_>>(),
+        [
+            "pydicom/pixel_data_handlers/numpy_handler.py",
+            "reproduce_bug.py"
+        ]
+    );
+}
