@@ -190,6 +190,43 @@ fn legacy_line(input: &Input, at: &At, line: u64, v: &Value) -> Result<Trace> {
     Ok(trace)
 }
 
+/// `(reads, writes)` of OpenHands agentskills calls in IPython code:
+/// `open_file('p')` reads, `create_file('p')` writes, `edit_file_by_replace('p', …)`,
+/// `insert_content_at_line('p', …)`, `append_file('p', …)` read and write.
+fn agentskills_links(code: &str) -> (Vec<String>, Vec<String>) {
+    let (mut reads, mut writes) = (Vec::new(), Vec::new());
+    for (func, read, write) in [
+        ("open_file(", true, false),
+        ("create_file(", false, true),
+        ("edit_file_by_replace(", true, true),
+        ("edit_file_by_line(", true, true),
+        ("insert_content_at_line(", true, true),
+        ("append_file(", true, true),
+    ] {
+        let mut rest = code;
+        while let Some(i) = rest.find(func) {
+            rest = &rest[i + func.len()..];
+            let arg = rest.trim_start();
+            let Some(q) = arg.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+                continue;
+            };
+            let body = &arg[1..];
+            let Some(end) = body.find(q) else { continue };
+            let p = body[..end].to_string();
+            if p.is_empty() || p.contains('\n') {
+                continue;
+            }
+            if read && !reads.contains(&p) {
+                reads.push(p.clone());
+            }
+            if write && !writes.contains(&p) {
+                writes.push(p);
+            }
+        }
+    }
+    (reads, writes)
+}
+
 /// `(reads, writes)` of an action.
 fn artifacts(action: &str, args: &Value, fn_args: Option<&Value>) -> (Vec<String>, Vec<String>) {
     let path = args
@@ -202,6 +239,9 @@ fn artifacts(action: &str, args: &Value, fn_args: Option<&Value>) -> (Vec<String
         .or_else(|| args.get("command").and_then(Value::as_str))
         .unwrap_or("");
     let Some(p) = path.map(str::to_string) else {
+        if let Some(code) = args.get("code").and_then(Value::as_str) {
+            return agentskills_links(code);
+        }
         let code = args.get("command").and_then(Value::as_str).unwrap_or("");
         return (
             super::chat_log::trivial_cat(code).into_iter().collect(),

@@ -232,6 +232,23 @@ fn legacy_resolver_output() {
         assert_eq!(card.total_cost_usd, reported);
     }
     assert_eq!(t[0].outcome.evidence[0].artifacts, ["LICENSE"]);
+    // agentskills calls in run_ipython code (python regex count): 20 steps read, 15 write
+    let r = t[1]
+        .steps
+        .iter()
+        .filter(|s| !s.links.reads.is_empty())
+        .count();
+    let w = t[1]
+        .steps
+        .iter()
+        .filter(|s| !s.links.writes.is_empty())
+        .count();
+    assert_eq!((r, w), (20, 15));
+    assert!(
+        t[1].steps
+            .iter()
+            .any(|s| s.links.writes == ["/workspace/src/PullRequestViewer.tsx"])
+    );
 }
 
 fn imp(name: &str, bytes: &[u8]) -> tracecard_core::Result<Vec<Trace>> {
