@@ -82,6 +82,11 @@ pub struct Analysis {
     pub duplicate_of: Vec<Option<usize>>,
 }
 
+/// Alternative producers remembered per ambiguous token.
+const MAX_ALTERNATIVES: usize = 8;
+/// How far back (in steps) a derived number looks for the output it came from.
+const NUMBER_LOOKBACK: usize = 64;
+
 struct TokenEntry {
     first: u32,
     first_class: u64,
@@ -481,7 +486,11 @@ impl Analysis {
                             .map(|p| p.index())
                             .filter(|&p| is_source(p))
                             .collect();
-                        delivered.extend((0..i).rev().find(|&p| ctx[p] == c && is_source(p)));
+                        delivered.extend(
+                            (i.saturating_sub(NUMBER_LOOKBACK)..i)
+                                .rev()
+                                .find(|&p| ctx[p] == c && is_source(p)),
+                        );
                         for p in delivered {
                             b.edge(
                                 p,
@@ -868,7 +877,10 @@ fn produce(
             );
         }
         Some(e) => {
-            if e.first_class != class
+            // a handful of alternative producers is enough to call the token ambiguous
+            // and to explain it; keeping them all would make common tokens quadratic
+            if e.others.len() < MAX_ALTERNATIVES
+                && e.first_class != class
                 && e.first as usize != step
                 && !e.others.iter().any(|(_, c)| *c == class)
             {
