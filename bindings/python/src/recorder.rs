@@ -217,6 +217,18 @@ impl PyRecorder {
         self.with(py, |r| r.consumes(c, p))
     }
 
+    /// The output of `producer` was delivered into the input of `consumer` (a tool
+    /// result sent to the next model call), with no proof that it was used.
+    fn in_context(
+        &self,
+        py: Python<'_>,
+        consumer: &Bound<'_, PyAny>,
+        producer: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let (c, p) = (step_ref(consumer)?, step_ref(producer)?);
+        self.with(py, |r| r.in_context(c, p))
+    }
+
     /// Step `step` read artifact `name` (a file, a table, a URL).
     fn reads(&self, py: Python<'_>, step: &Bound<'_, PyAny>, name: &str) -> PyResult<()> {
         let id = step_ref(step)?;
@@ -374,6 +386,13 @@ impl StepHandle {
     fn consumes(&self, py: Python<'_>, producer: &Bound<'_, PyAny>) -> PyResult<()> {
         let p = step_ref(producer)?;
         self.with(py, |r, id| r.consumes(id, p))
+    }
+
+    /// The output of `producer` was delivered into this step's input (e.g. a tool
+    /// result in the next model call's context), with no proof that it was used.
+    fn in_context(&self, py: Python<'_>, producer: &Bound<'_, PyAny>) -> PyResult<()> {
+        let p = step_ref(producer)?;
+        self.with(py, |r, id| r.in_context(id, p))
     }
 
     /// Mark the step failed.

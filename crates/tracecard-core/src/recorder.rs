@@ -186,6 +186,17 @@ impl Recorder {
         }
     }
 
+    /// The output of step `producer` was delivered into the input of step `consumer`
+    /// (a tool result sent to the next model call) without proof that it was used;
+    /// the analysis looks for content evidence on these edges.
+    pub fn in_context(&mut self, consumer: StepId, producer: StepId) {
+        if let Some(s) = self.trace.step_mut(consumer) {
+            if !s.links.context.contains(&producer) {
+                s.links.context.push(producer);
+            }
+        }
+    }
+
     /// Step `id` read artifact `name` (a file path, a table, a URL).
     pub fn reads(&mut self, id: StepId, name: &str) {
         if let Some(s) = self.trace.step_mut(id) {
