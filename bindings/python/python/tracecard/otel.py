@@ -80,6 +80,10 @@ def _span(span: ReadableSpan) -> dict[str, Any]:
     out: dict[str, Any] = {
         "traceId": _trace_id(ctx.trace_id) if ctx else "",
         "spanId": _span_id(ctx.span_id) if ctx else "",
+    }
+    if span.parent is not None:
+        out["parentSpanId"] = _span_id(span.parent.span_id)
+    out.update({
         "name": span.name,
         # OTLP's SpanKind enum is the SDK's plus one (0 = UNSPECIFIED).
         "kind": span.kind.value + 1,
@@ -87,13 +91,12 @@ def _span(span: ReadableSpan) -> dict[str, Any]:
         "endTimeUnixNano": str(span.end_time or span.start_time or 0),
         "attributes": _attributes(span.attributes),
         "status": {},
-    }
-    if ctx is not None:
-        out["flags"] = int(ctx.trace_flags) | 0x100
-        if ctx.trace_state:
-            out["traceState"] = ctx.trace_state.to_header()
-    if span.parent is not None:
-        out["parentSpanId"] = _span_id(span.parent.span_id)
+    })
+    # As the official OTLP exporters: bit 8 = "is_remote is known", bit 9 = the
+    # parent is remote.
+    out["flags"] = 0x100 | (0x200 if span.parent is not None and span.parent.is_remote else 0)
+    if ctx is not None and ctx.trace_state:
+        out["traceState"] = ctx.trace_state.to_header()
     if span.events:
         out["events"] = [
             {
