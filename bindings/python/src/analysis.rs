@@ -52,10 +52,10 @@ impl PyReplayerAdapter {
     }
 
     fn stash(&self, err: PyErr) {
-        if let Ok(mut slot) = self.error.lock() {
-            if slot.is_none() {
-                *slot = Some(err);
-            }
+        if let Ok(mut slot) = self.error.lock()
+            && slot.is_none()
+        {
+            *slot = Some(err);
         }
     }
 

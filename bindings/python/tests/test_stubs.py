@@ -42,3 +42,16 @@ def test_otel_and_costcraft_import() -> None:
 
     assert tracecard.costcraft.__all__ == []
     assert hasattr(tracecard.otel, "TracecardSpanExporter")
+
+
+def test_mypy_strict_on_package() -> None:
+    try:
+        import mypy  # noqa: F401
+    except ImportError:
+        pytest.skip("mypy is not installed (it needs Python >= 3.10)")
+    pkg = Path(tracecard.__file__).parent
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(pkg)],
+        capture_output=True, text=True, cwd=HERE / "tests",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -190,10 +190,10 @@ impl Recorder {
     /// (a tool result sent to the next model call) without proof that it was used;
     /// the analysis looks for content evidence on these edges.
     pub fn in_context(&mut self, consumer: StepId, producer: StepId) {
-        if let Some(s) = self.trace.step_mut(consumer) {
-            if !s.links.context.contains(&producer) {
-                s.links.context.push(producer);
-            }
+        if let Some(s) = self.trace.step_mut(consumer)
+            && !s.links.context.contains(&producer)
+        {
+            s.links.context.push(producer);
         }
     }
 

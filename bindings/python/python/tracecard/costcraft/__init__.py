@@ -5,4 +5,6 @@ will be exposed as ``tracecard._tracecard.costcraft`` and re-exported here, next
 to :mod:`tracecard.otel`; importing this placeholder works and exports nothing.
 """
 
-__all__: list = []
+from __future__ import annotations
+
+__all__: list[str] = []
