@@ -17,7 +17,7 @@ pub fn synthetic_trace(n: usize) -> Trace {
             0,
             120,
         );
-        let model = if i % 7 == 0 {
+        let model = if i.is_multiple_of(7) {
             "claude-opus-4-5"
         } else {
             "claude-sonnet-4-5"
@@ -36,7 +36,7 @@ pub fn synthetic_trace(n: usize) -> Trace {
         }
         let path = format!("src/mod_{}.rs", i % 13);
         let tool = rec.tool_use(
-            if i % 5 == 0 {
+            if i.is_multiple_of(5) {
                 "write_file"
             } else {
                 "read_file"
@@ -45,7 +45,7 @@ pub fn synthetic_trace(n: usize) -> Trace {
             &format!("fn total_{}() -> u64 {{ {} }}", i % 101, i * 31),
             Some(call),
         );
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             rec.writes(tool, &path)
         } else {
             rec.reads(tool, &path)

@@ -54,7 +54,15 @@ enum Command {
         /// Skip the redundancy analysis (prices and tokens only).
         #[arg(long)]
         no_analysis: bool,
+        /// Print the evidence chain of one step (by card id) to stdout instead of
+        /// the cards: what consumed its output, its path to the outcome, or why it is
+        /// redundant. Needs a single session.
+        #[arg(long, value_name = "STEP")]
+        explain: Option<u32>,
     },
+    /// Queries straight on traces, without building cards.
+    #[command(subcommand)]
+    Query(Query),
     /// List the formats `compile --from` accepts.
     Formats,
     /// Print the JSON Schema of the TraceCard format.
@@ -63,6 +71,23 @@ enum Command {
     Price {
         /// Model name as traces write it (`anthropic/claude-sonnet-4-5-20250929`).
         model: String,
+        /// Price file overriding the bundled table.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Query {
+    /// Tool calls whose output no later step read (the trace-query-layer check for
+    /// OTel users): step, tool, span/call id, carried-context cost and reason.
+    UnreadTools {
+        /// Trace files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Force the input format instead of detecting it.
+        #[arg(long = "from", value_name = "FORMAT")]
+        from: Option<String>,
         /// Price file overriding the bundled table.
         #[arg(long, value_name = "FILE")]
         prices: Option<PathBuf>,
@@ -161,32 +186,136 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             from,
             summary,
             no_analysis,
+            explain,
         } => {
-            let from = match from {
-                Some(f) => Some(Format::parse(&f).ok_or_else(|| {
-                    format!(
-                        "unknown format `{f}` (known: {})",
-                        Format::ALL
-                            .iter()
-                            .map(|f| f.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?),
-                None => None,
-            };
+            let from = parse_from(from)?;
             let table = load_prices(prices.as_deref())?;
-            compile(
-                &paths,
-                format,
-                output.as_deref(),
-                &table,
-                from,
-                summary,
-                !no_analysis,
-            )
+            match explain {
+                Some(step) => explain_step(&paths, from, &table, step),
+                None => compile(
+                    &paths,
+                    format,
+                    output.as_deref(),
+                    &table,
+                    from,
+                    summary,
+                    !no_analysis,
+                ),
+            }
+        }
+        Command::Query(Query::UnreadTools {
+            paths,
+            from,
+            prices,
+        }) => {
+            let from = parse_from(from)?;
+            let table = load_prices(prices.as_deref())?;
+            unread_tools(&paths, from, &table)
         }
     }
+}
+
+fn parse_from(from: Option<String>) -> Result<Option<Format>, Failure> {
+    match from {
+        Some(f) => Ok(Some(Format::parse(&f).ok_or_else(|| {
+            format!(
+                "unknown format `{f}` (known: {})",
+                Format::ALL
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// Every trace under `paths` (files named explicitly must be traces; files found in
+/// directories are skipped when no importer recognises them).
+fn load_all(
+    paths: &[PathBuf],
+    from: Option<Format>,
+) -> Result<Vec<tracecard_core::Trace>, Failure> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            for f in import::discover(p)? {
+                let fmt = match from {
+                    Some(x) => Some(x),
+                    None => import::detect(&f)?,
+                };
+                if fmt.is_some() {
+                    out.extend(import::load(&f, fmt)?);
+                }
+            }
+        } else {
+            out.extend(import::load(p, from)?);
+        }
+    }
+    Ok(out)
+}
+
+fn explain_step(
+    paths: &[PathBuf],
+    from: Option<Format>,
+    table: &PriceTable,
+    step: u32,
+) -> Result<ExitCode, Failure> {
+    let traces = load_all(paths, from)?;
+    let [trace] = traces.as_slice() else {
+        return Err(format!(
+            "--explain needs exactly one session, found {}",
+            traces.len()
+        )
+        .into());
+    };
+    let analysis = tracecard_core::analysis::Analysis::run(trace, table)?;
+    match analysis.explain(trace, tracecard_core::StepId(step)) {
+        Some(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(format!(
+            "session {} has no step {step} (it has {})",
+            trace.session_id,
+            trace.steps.len()
+        )
+        .into()),
+    }
+}
+
+fn unread_tools(
+    paths: &[PathBuf],
+    from: Option<Format>,
+    table: &PriceTable,
+) -> Result<ExitCode, Failure> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<36} {:>5} {:<20} {:<34} {:>12}  reason",
+        "session", "step", "tool", "source_ref", "carried_usd"
+    )?;
+    let mut count = 0usize;
+    for trace in load_all(paths, from)? {
+        let analysis = tracecard_core::analysis::Analysis::run(&trace, table)?;
+        for row in analysis.unread_tools(&trace) {
+            count += 1;
+            let s = &trace.steps[row.step];
+            writeln!(
+                out,
+                "{:<36} {:>5} {:<20} {:<34} {:>12}  {}",
+                trace.session_id.chars().take(36).collect::<String>(),
+                s.id,
+                s.tool.as_deref().unwrap_or("-"),
+                s.source_ref.as_deref().unwrap_or("-"),
+                analysis.carried[row.step].to_string(),
+                row.reason
+            )?;
+        }
+    }
+    writeln!(out, "{count} unread tool call(s)")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 struct FileResult {

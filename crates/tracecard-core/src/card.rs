@@ -438,7 +438,7 @@ impl<'a> Compiler<'a> {
             warnings,
         };
         if self.analyze {
-            let analysis = Analysis::run(trace, &card)?;
+            let analysis = Analysis::run(trace, self.prices)?;
             analysis::apply(&analysis, trace, &mut card, self.replayer)?;
         }
         card.redundant_cost_usd = card

@@ -59,7 +59,7 @@ impl Usd {
         // Go through the shortest decimal form so 0.1 is 100_000_000 nanos exactly.
         Usd::from_str(&format!("{dollars}")).ok().or_else(|| {
             let n = (dollars * NANOS_PER_USD as f64).round();
-            (n.abs() < i64::MAX as f64).then(|| Usd { nanos: n as i64 })
+            (n.abs() < i64::MAX as f64).then_some(Usd { nanos: n as i64 })
         })
     }
 

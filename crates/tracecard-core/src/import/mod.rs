@@ -18,8 +18,14 @@
 
 use std::path::{Path, PathBuf};
 
+mod genai;
+mod langfuse;
+mod otlp;
+
 use crate::model::{Trace, Warning};
 use crate::{Error, Result};
+
+mod claude_code;
 
 /// The formats tracecard reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,16 +33,32 @@ use crate::{Error, Result};
 pub enum Format {
     /// tracecard's own JSON/JSONL (what the recorders write).
     Native,
+    /// Claude Code session transcript JSONL (`~/.claude/projects/<project>/<session>.jsonl`,
+    /// 1.0.x inlined sidechains and 2.x `subagents/` files).
+    ClaudeCode,
+    /// OTLP/JSON traces (`resourceSpans`; also JSONL and JS `ReadableSpan` arrays)
+    /// with OTel GenAI, OpenInference or Vercel AI SDK attributes.
+    Otlp,
+    /// Langfuse trace export (`{trace, observations[]}`).
+    Langfuse,
 }
 
 impl Format {
     /// Every format, in detection order.
-    pub const ALL: &'static [Format] = &[Format::Native];
+    pub const ALL: &'static [Format] = &[
+        Format::Native,
+        Format::ClaudeCode,
+        Format::Langfuse,
+        Format::Otlp,
+    ];
 
     /// Stable snake_case name (`--from` value).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Native => "native",
+            Format::ClaudeCode => "claude_code",
+            Format::Otlp => "otlp",
+            Format::Langfuse => "langfuse",
         }
     }
 
@@ -46,15 +68,21 @@ impl Format {
         Format::ALL.iter().copied().find(|f| f.as_str() == n)
     }
 
-    fn sniff(self, _path: &Path, head: &str) -> bool {
+    fn sniff(self, path: &Path, head: &str) -> bool {
         match self {
             Format::Native => crate::native::sniff(head),
+            Format::ClaudeCode => claude_code::sniff(path, head),
+            Format::Otlp => otlp::sniff(path, head),
+            Format::Langfuse => langfuse::sniff(path, head),
         }
     }
 
     fn import(self, input: &Input) -> Result<Vec<Trace>> {
         match self {
             Format::Native => Ok(vec![crate::native::parse(&input.path, input.text()?)?]),
+            Format::ClaudeCode => claude_code::import(input),
+            Format::Otlp => otlp::import(input),
+            Format::Langfuse => langfuse::import(input),
         }
     }
 }

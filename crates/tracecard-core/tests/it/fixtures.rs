@@ -1,4 +1,5 @@
 //! Locating the shared real-trace fixtures (read in place, never copied).
+#![allow(dead_code)] // not every test module uses every helper
 
 use std::path::PathBuf;
 

@@ -97,3 +97,43 @@ fn dangling_links_are_validation_errors() {
     let e = Compiler::new().compile(&t).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
 }
+
+#[test]
+fn committed_json_schema_is_current_and_validates_cards() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schema/tracecard.schema.json"
+    );
+    let committed =
+        std::fs::read_to_string(path).expect("schema/tracecard.schema.json is committed");
+    assert_eq!(
+        committed,
+        tracecard_core::TraceCard::json_schema(),
+        "schema/tracecard.schema.json is stale: run `cargo run -p tracecard-cli -- schema > schema/tracecard.schema.json`"
+    );
+    // every required property of the schema is present in a real card
+    let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    let card: serde_json::Value = serde_json::from_str(
+        &Compiler::new()
+            .compile(&sample())
+            .unwrap()
+            .to_json()
+            .unwrap(),
+    )
+    .unwrap();
+    for req in schema["required"].as_array().unwrap() {
+        assert!(
+            card.get(req.as_str().unwrap()).is_some(),
+            "card lacks required {req}"
+        );
+    }
+    let step_required = schema["$defs"]["CardStep"]["required"].as_array().unwrap();
+    for s in card["steps"].as_array().unwrap() {
+        for req in step_required {
+            assert!(
+                s.get(req.as_str().unwrap()).is_some(),
+                "step lacks required {req}"
+            );
+        }
+    }
+}

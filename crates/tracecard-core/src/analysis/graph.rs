@@ -1,0 +1,1082 @@
+//! The dataflow graph, its liveness, the verdicts and the attributed costs.
+
+use std::collections::{HashMap, HashSet};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::{Bfs, Reversed};
+
+use super::EvidenceLevel;
+use super::tokens::{fnv1a, for_each_number, for_each_token, is_weak};
+use crate::Result;
+use crate::cost::PriceTable;
+use crate::model::{ContentCapture, StepId, StepKind, StepStatus, TokenUsage, Trace};
+use crate::money::Usd;
+
+/// Index of the agent context a step runs in: `ROOT` or the index of its spawn.
+const ROOT: u32 = u32::MAX;
+
+/// What an edge into the sink stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    /// The session's final answer.
+    FinalAnswer,
+    /// The answer to a user turn followed by another user message.
+    TurnAnswer,
+    /// The final version of an artifact the session leaves behind.
+    FinalArtifact(String),
+    /// Content the oracle's verdict names.
+    Oracle,
+    /// A tool that may change the environment without declaring what it wrote.
+    SideEffect,
+    /// A user input or a compaction: not agent work, never flagged.
+    Kept,
+}
+
+/// One edge of the dataflow graph: `from`'s output reached `to` (`None` = the sink).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    /// Producer step (0-based index).
+    pub from: usize,
+    /// Consumer step (0-based index), or `None` for the outcome sink.
+    pub to: Option<usize>,
+    /// Kind of evidence.
+    pub level: EvidenceLevel,
+    /// What was seen: a token, an artifact, an id.
+    pub detail: String,
+    /// For sink edges, what the sink stands for.
+    pub sink: Option<Sink>,
+}
+
+/// A tool call whose output nothing read (see [`Analysis::unread_tools`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadTool {
+    /// 0-based step index.
+    pub step: usize,
+    /// Why it counts as unread.
+    pub reason: String,
+}
+
+/// Why a step is redundant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// Plain-words reason.
+    pub reason: String,
+    /// Evidence level the verdict rests on.
+    pub evidence: EvidenceLevel,
+}
+
+/// Result of the analysis of one trace.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Every evidence edge.
+    pub edges: Vec<Edge>,
+    /// Per step (index = id − 1): reaches a sink.
+    pub live: Vec<bool>,
+    /// Per step: the verdict when redundant.
+    pub verdicts: Vec<Option<Verdict>>,
+    /// Per step: cost of carrying its output in later model calls of its context.
+    pub carried: Vec<Usd>,
+    /// Whether content evidence was available (the source carried content).
+    pub content_checked: bool,
+    /// Per step: the earlier step it duplicates.
+    pub duplicate_of: Vec<Option<usize>>,
+}
+
+struct TokenEntry {
+    first: u32,
+    first_class: u64,
+    /// First steps of other output classes that introduced the same token.
+    others: Vec<(u32, u64)>,
+}
+
+struct Builder<'a> {
+    trace: &'a Trace,
+    edges: Vec<Edge>,
+    seen: HashSet<(usize, usize)>,
+}
+
+impl Builder<'_> {
+    fn edge(
+        &mut self,
+        from: usize,
+        to: Option<usize>,
+        level: EvidenceLevel,
+        detail: impl Into<String>,
+        sink: Option<Sink>,
+    ) {
+        if Some(from) == to {
+            return;
+        }
+        let key = (from, to.unwrap_or(usize::MAX));
+        // keep one edge per pair, at its strongest level
+        if !self.seen.insert(key) {
+            if let Some(e) = self
+                .edges
+                .iter_mut()
+                .rev()
+                .take(64)
+                .find(|e| e.from == from && e.to == to)
+            {
+                if level > e.level {
+                    e.level = level;
+                    e.detail = detail.into();
+                }
+            }
+            return;
+        }
+        self.edges.push(Edge {
+            from,
+            to,
+            level,
+            detail: detail.into(),
+            sink,
+        });
+    }
+}
+
+fn is_shell(tool: &str) -> bool {
+    let t = tool.to_ascii_lowercase();
+    [
+        "bash",
+        "shell",
+        "exec_command",
+        "run_command",
+        "execute",
+        "terminal",
+        "run_ipython",
+        "cmd",
+        "sh",
+        "powershell",
+        "run",
+    ]
+    .iter()
+    .any(|k| t == *k || t.ends_with(&format!("_{k}")) || t.starts_with(&format!("{k}_")))
+}
+
+const READ_ONLY_COMMANDS: &[&str] = &[
+    "cat",
+    "ls",
+    "ll",
+    "grep",
+    "rg",
+    "egrep",
+    "find",
+    "head",
+    "tail",
+    "less",
+    "more",
+    "wc",
+    "pwd",
+    "echo",
+    "printf",
+    "which",
+    "whoami",
+    "stat",
+    "file",
+    "tree",
+    "du",
+    "df",
+    "diff",
+    "cmp",
+    "sort",
+    "uniq",
+    "cut",
+    "awk",
+    "jq",
+    "nl",
+    "od",
+    "xxd",
+    "env",
+    "date",
+    "true",
+    "cd",
+    "sleep",
+    "type",
+    "git-status",
+    "git-log",
+    "git-diff",
+    "git-show",
+    "git-blame",
+    "git-grep",
+    "git-branch",
+    "open",
+    "search_file",
+    "search_dir",
+    "find_file",
+    "goto",
+    "scroll_up",
+    "scroll_down",
+    "view",
+    "pytest",
+    "py.test",
+    "go-test",
+    "cargo-test",
+    "npm-test",
+];
+
+/// A shell command is read-only when every pipeline/sequence segment starts with a
+/// read-only program (and `sed` without `-i`), with no output redirection.
+fn command_is_read_only(cmd: &str) -> bool {
+    if cmd.contains(" > ") || cmd.contains(">>") || cmd.contains(" >") && !cmd.contains("2>&1") {
+        return false;
+    }
+    cmd.split(['|', ';', '\n'])
+        .flat_map(|s| s.split("&&"))
+        .flat_map(|s| s.split("||"))
+        .all(|seg| {
+            let mut words = seg.split_whitespace();
+            let Some(first) = words.next() else {
+                return true;
+            };
+            let first = first.rsplit('/').next().unwrap_or(first);
+            match first {
+                "git" => words
+                    .next()
+                    .is_some_and(|sub| READ_ONLY_COMMANDS.contains(&format!("git-{sub}").as_str())),
+                "sed" => !seg.contains(" -i"),
+                "python" | "python3" => seg.contains("--version") || seg.contains("-m pytest"),
+                "cargo" | "go" | "npm" | "yarn" | "pnpm" => words.next().is_some_and(|sub| {
+                    READ_ONLY_COMMANDS.contains(&format!("{first}-{sub}").as_str())
+                }),
+                _ => READ_ONLY_COMMANDS.contains(&first),
+            }
+        })
+}
+
+/// The command text of a shell tool call: the `command`/`cmd` JSON field when the
+/// input is JSON, else the whole input.
+fn command_of(input: &str) -> String {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(input) {
+        for k in ["command", "cmd", "code", "script"] {
+            match v.get(k) {
+                Some(serde_json::Value::String(s)) => return s.clone(),
+                Some(serde_json::Value::Array(a)) => {
+                    return a
+                        .iter()
+                        .filter_map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                }
+                _ => {}
+            }
+        }
+    }
+    input.to_owned()
+}
+
+const MUTATING_NAME_PARTS: &[&str] = &[
+    "write", "edit", "create", "delete", "remove", "update", "insert", "apply", "patch", "move",
+    "rename", "commit", "push", "send", "post", "deploy", "install", "exec", "upload", "set_",
+    "put", "modify", "append", "replace", "mkdir", "save", "submit",
+];
+
+/// Whether a tool step may change the environment in ways the trace does not name.
+fn may_have_side_effects(step: &crate::model::Step, content: bool) -> bool {
+    if step.kind != StepKind::ToolUse
+        || step.status == StepStatus::Error
+        || !step.links.writes.is_empty()
+    {
+        return false;
+    }
+    let Some(tool) = step.tool.as_deref() else {
+        return false;
+    };
+    if is_shell(tool) {
+        return match step.input.as_ref().and_then(|c| c.text.as_deref()) {
+            Some(text) if content => !command_is_read_only(&command_of(text)),
+            _ => true,
+        };
+    }
+    let t = tool.to_ascii_lowercase();
+    MUTATING_NAME_PARTS.iter().any(|p| t.contains(p))
+}
+
+fn text_of(c: &Option<crate::model::Content>) -> Option<&str> {
+    c.as_ref().and_then(|c| c.text.as_deref())
+}
+
+fn class_of(c: &Option<crate::model::Content>) -> u64 {
+    c.as_ref().map(|c| fnv1a(c.hash.as_bytes())).unwrap_or(0)
+}
+
+/// Approximate token count of a text (bytes / 4, rounded up).
+fn approx_tokens(len: u64) -> u64 {
+    len.div_ceil(4)
+}
+
+impl Analysis {
+    /// Analyse `trace`; `prices` are used for the carried-context cost.
+    pub fn run(trace: &Trace, prices: &PriceTable) -> Result<Analysis> {
+        trace.validate()?;
+        let steps = &trace.steps;
+        let n = steps.len();
+        let content = trace.source.content == ContentCapture::Full;
+        let mut b = Builder {
+            trace,
+            edges: Vec::new(),
+            seen: HashSet::new(),
+        };
+
+        // Agent context of each step.
+        let ctx: Vec<u32> = steps
+            .iter()
+            .map(|s| s.parent.map(|p| p.index() as u32).unwrap_or(ROOT))
+            .collect();
+
+        // 1. ids
+        for (c, s) in steps.iter().enumerate() {
+            for p in &s.links.consumes {
+                b.edge(
+                    p.index(),
+                    Some(c),
+                    EvidenceLevel::Ids,
+                    "links.consumes",
+                    None,
+                );
+            }
+            // a sub-agent's steps need their spawn: it cannot go while they stay
+            if let Some(p) = s.parent {
+                b.edge(
+                    p.index(),
+                    Some(c),
+                    EvidenceLevel::Ids,
+                    "runs inside this sub-agent",
+                    None,
+                );
+            }
+        }
+
+        // 2. artifacts: reaching definitions and dead stores
+        let mut last_write: HashMap<&str, usize> = HashMap::new();
+        let mut read_since: HashMap<&str, bool> = HashMap::new();
+        let mut overwritten: Vec<Option<usize>> = vec![None; n];
+        let mut writes_total: Vec<usize> = vec![0; n];
+        let mut writes_dead: Vec<usize> = vec![0; n];
+        let mut write_counter = 0u64;
+        let mut write_counter_at: Vec<u64> = vec![0; n];
+        for (i, s) in steps.iter().enumerate() {
+            for a in &s.links.reads {
+                if let Some(&w) = last_write.get(a.as_str()) {
+                    b.edge(w, Some(i), EvidenceLevel::Artifacts, a.clone(), None);
+                }
+                read_since.insert(a, true);
+            }
+            for a in &s.links.writes {
+                writes_total[i] += 1;
+                if let Some(&w) = last_write.get(a.as_str()) {
+                    if !read_since.get(a.as_str()).copied().unwrap_or(false) && w != i {
+                        writes_dead[w] += 1;
+                        overwritten[w].get_or_insert(i);
+                    }
+                }
+                last_write.insert(a, i);
+                read_since.insert(a, false);
+                write_counter += 1;
+            }
+            write_counter_at[i] = write_counter;
+        }
+        let mut finals: Vec<(&str, usize)> = last_write.into_iter().collect();
+        finals.sort();
+        for (a, w) in finals {
+            b.edge(
+                w,
+                None,
+                EvidenceLevel::Artifacts,
+                format!("final version of {a}"),
+                Some(Sink::FinalArtifact(a.to_owned())),
+            );
+        }
+
+        // 3. duplicates: same tool, same input, same output, same context, no write
+        //    and no compaction in between
+        let mut duplicate_of: Vec<Option<usize>> = vec![None; n];
+        let mut epoch: HashMap<u32, u64> = HashMap::new();
+        // (context, tool, input hash) → (first step, output class, compaction epoch, writes so far)
+        type CallKey<'t> = (u32, &'t str, &'t str);
+        let mut seen_calls: HashMap<CallKey<'_>, (usize, u64, u64, u64)> = HashMap::new();
+        for (i, s) in steps.iter().enumerate() {
+            if s.kind == StepKind::Compaction {
+                *epoch.entry(ctx[i]).or_default() += 1;
+                continue;
+            }
+            if !matches!(s.kind, StepKind::ToolUse | StepKind::Other)
+                || s.status == StepStatus::Error
+            {
+                continue;
+            }
+            let (Some(tool), Some(input)) = (s.tool.as_deref(), s.input.as_ref()) else {
+                continue;
+            };
+            let ep = epoch.get(&ctx[i]).copied().unwrap_or(0);
+            let out = class_of(&s.output);
+            let key = (ctx[i], tool, input.hash.as_str());
+            let wc_before = write_counter_at[i] - s.links.writes.len() as u64;
+            match seen_calls.get(&key) {
+                Some(&(o, o_out, o_ep, o_wc))
+                    if o_out == out
+                        && o_ep == ep
+                        && o_wc == wc_before
+                        && s.links.writes.is_empty() =>
+                {
+                    duplicate_of[i] = Some(o);
+                }
+                _ => {
+                    seen_calls.insert(key, (i, out, ep, write_counter_at[i]));
+                }
+            }
+        }
+
+        // 4. content evidence, one pass, per agent context
+        if content {
+            let mut tables: HashMap<u32, HashMap<u64, TokenEntry>> = HashMap::new();
+            // Tool and model names recur in every call that uses them; they are
+            // vocabulary, not data.
+            let stop: HashSet<u64> = steps
+                .iter()
+                .flat_map(|s| [s.tool.as_deref(), s.model.as_deref(), s.agent.as_deref()])
+                .flatten()
+                .map(|t| fnv1a(t.as_bytes()))
+                .collect();
+            let mut numbers: HashMap<u32, HashSet<u64>> = HashMap::new();
+            let has_numbers: Vec<bool> = steps
+                .iter()
+                .map(|s| {
+                    let mut any = false;
+                    if let Some(t) = text_of(&s.output) {
+                        for_each_number(t, |_| any = true);
+                    }
+                    any
+                })
+                .collect();
+            for (i, s) in steps.iter().enumerate() {
+                let c = ctx[i];
+                let consumer_text = match s.kind {
+                    StepKind::LlmCall | StepKind::Compaction => text_of(&s.output),
+                    StepKind::ToolUse | StepKind::Other | StepKind::SubagentSpawn => {
+                        text_of(&s.input)
+                    }
+                    StepKind::UserInput => None,
+                };
+                if let Some(text) = consumer_text {
+                    consume(&mut b, tables.entry(c).or_default(), &stop, text, Some(i));
+                    // Derived values: a number no producer in this context introduced
+                    // (a sum, a count) was computed from the numbers just delivered.
+                    let seen = numbers.entry(c).or_default();
+                    let mut novel = None;
+                    for_each_number(text, |h| {
+                        if novel.is_none() && !seen.contains(&h) {
+                            novel = Some(h);
+                        }
+                    });
+                    if novel.is_some() {
+                        // sources: the outputs delivered to this step, and the latest
+                        // earlier output of this context, that carry numbers (write
+                        // receipts such as "wrote 19 bytes" are not data)
+                        let is_source =
+                            |p: usize| has_numbers[p] && steps[p].links.writes.is_empty();
+                        let mut delivered: Vec<usize> = s
+                            .links
+                            .context
+                            .iter()
+                            .map(|p| p.index())
+                            .filter(|&p| is_source(p))
+                            .collect();
+                        delivered.extend((0..i).rev().find(|&p| ctx[p] == c && is_source(p)));
+                        for p in delivered {
+                            b.edge(
+                                p,
+                                Some(i),
+                                EvidenceLevel::Content,
+                                "new numbers derived from its numbers",
+                                None,
+                            );
+                        }
+                    }
+                }
+                if s.kind == StepKind::Compaction {
+                    tables.entry(c).or_default().clear();
+                }
+                if s.kind == StepKind::SubagentSpawn {
+                    // the task prompt is introduced into the sub-agent's own context
+                    if let Some(text) = text_of(&s.input) {
+                        let seen = numbers.entry(i as u32).or_default();
+                        for_each_number(text, |h| {
+                            seen.insert(h);
+                        });
+                        produce(
+                            tables.entry(i as u32).or_default(),
+                            &stop,
+                            text,
+                            i,
+                            class_of(&s.input),
+                        );
+                    }
+                }
+                if let Some(text) = text_of(&s.output) {
+                    let seen = numbers.entry(c).or_default();
+                    for_each_number(text, |h| {
+                        seen.insert(h);
+                    });
+                    produce(
+                        tables.entry(c).or_default(),
+                        &stop,
+                        text,
+                        i,
+                        class_of(&s.output),
+                    );
+                }
+            }
+            // the oracle's message is read against the root context
+            let root = tables.entry(ROOT).or_default();
+            for e in &trace.outcome.evidence {
+                if let Some(m) = &e.message {
+                    consume(&mut b, root, &stop, m, None);
+                }
+            }
+        }
+
+        // 5. delivery edges where content cannot be checked
+        for (c, s) in steps.iter().enumerate() {
+            for p in &s.links.context {
+                let pi = p.index();
+                let producer_has = content && text_of(&steps[pi].output).is_some();
+                let consumer_has = content
+                    && match s.kind {
+                        StepKind::LlmCall | StepKind::Compaction => text_of(&s.output).is_some(),
+                        _ => text_of(&s.input).is_some(),
+                    };
+                if !(producer_has && consumer_has) {
+                    b.edge(
+                        pi,
+                        Some(c),
+                        EvidenceLevel::Structure,
+                        "delivered (no content to check)",
+                        None,
+                    );
+                }
+            }
+        }
+
+        // 6. sinks
+        let root_llm: Vec<usize> = (0..n)
+            .filter(|&i| ctx[i] == ROOT && steps[i].kind == StepKind::LlmCall)
+            .collect();
+        let final_step = trace
+            .outcome
+            .final_step
+            .map(StepId::index)
+            .or_else(|| root_llm.last().copied())
+            .or_else(|| n.checked_sub(1));
+        if let Some(f) = final_step {
+            b.edge(
+                f,
+                None,
+                EvidenceLevel::Ids,
+                "final answer",
+                Some(Sink::FinalAnswer),
+            );
+        }
+        let mut last_root_llm: Option<usize> = None;
+        for (i, s) in steps.iter().enumerate() {
+            if ctx[i] != ROOT {
+                continue;
+            }
+            match s.kind {
+                StepKind::LlmCall => last_root_llm = Some(i),
+                StepKind::UserInput => {
+                    if let Some(a) = last_root_llm.take() {
+                        b.edge(
+                            a,
+                            None,
+                            EvidenceLevel::Ids,
+                            "answer to a user turn",
+                            Some(Sink::TurnAnswer),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        // user turns and compactions are never agent waste: what they consume stays
+        for (i, s) in steps.iter().enumerate() {
+            if matches!(s.kind, StepKind::UserInput | StepKind::Compaction) {
+                b.edge(
+                    i,
+                    None,
+                    EvidenceLevel::Structure,
+                    "user input / compaction",
+                    Some(Sink::Kept),
+                );
+            }
+        }
+        for (i, s) in steps.iter().enumerate() {
+            if may_have_side_effects(s, content) {
+                b.edge(
+                    i,
+                    None,
+                    EvidenceLevel::Structure,
+                    "may change the environment",
+                    Some(Sink::SideEffect),
+                );
+            }
+        }
+
+        // 7. liveness: reverse reachability from the sink
+        let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n + 1, b.edges.len());
+        for _ in 0..=n {
+            g.add_node(());
+        }
+        let sink = NodeIndex::new(n);
+        for e in &b.edges {
+            g.add_edge(
+                NodeIndex::new(e.from),
+                e.to.map(NodeIndex::new).unwrap_or(sink),
+                (),
+            );
+        }
+        let mut live = vec![false; n];
+        let rev = Reversed(&g);
+        let mut bfs = Bfs::new(rev, sink);
+        while let Some(node) = bfs.next(rev) {
+            if node.index() < n {
+                live[node.index()] = true;
+            }
+        }
+
+        // 8. verdicts
+        let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for e in &b.edges {
+            if let Some(t) = e.to {
+                out_edges[e.from].push(t);
+            }
+        }
+        let mut verdicts: Vec<Option<Verdict>> = vec![None; n];
+        for i in 0..n {
+            if live[i] {
+                continue;
+            }
+            verdicts[i] = Some(verdict(
+                i,
+                trace,
+                &ctx,
+                &live,
+                &out_edges,
+                &duplicate_of,
+                &overwritten,
+                &writes_total,
+                &writes_dead,
+                content,
+            ));
+        }
+
+        let carried = carried_costs(trace, &ctx, prices);
+        Ok(Analysis {
+            edges: b.edges,
+            live,
+            verdicts,
+            carried,
+            content_checked: content || n == 0,
+            duplicate_of,
+        })
+    }
+
+    /// Tool calls whose output no later step read (no outgoing evidence edge to a
+    /// step or to the outcome): the trace-query-layer check, cheaper than a card.
+    pub fn unread_tools(&self, trace: &Trace) -> Vec<UnreadTool> {
+        let mut has_reader = vec![false; trace.steps.len()];
+        for e in &self.edges {
+            has_reader[e.from] = true;
+        }
+        trace
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| s.kind == StepKind::ToolUse && !has_reader[*i])
+            .map(|(i, s)| UnreadTool {
+                step: i,
+                reason: match self.duplicate_of[i] {
+                    Some(d) => format!("duplicate of step {} with the same inputs", d + 1),
+                    None if s.status == StepStatus::Error => {
+                        "failed call; its error was not read".into()
+                    }
+                    None if self.content_checked => "no later step reused its output".into(),
+                    None => "no later step received its output".into(),
+                },
+            })
+            .collect()
+    }
+
+    /// Group `flagged` steps into removal units: flagged steps joined by an evidence
+    /// edge (a call and the tool it requested, a sub-agent and its steps) are
+    /// removed together when replaying them one unit at a time.
+    pub fn removal_units(&self, flagged: &[StepId]) -> Vec<Vec<StepId>> {
+        let idx: HashMap<usize, usize> = flagged
+            .iter()
+            .enumerate()
+            .map(|(k, id)| (id.index(), k))
+            .collect();
+        let mut parent: Vec<usize> = (0..flagged.len()).collect();
+        fn find(p: &mut [usize], x: usize) -> usize {
+            let mut r = x;
+            while p[r] != r {
+                r = p[r];
+            }
+            let mut y = x;
+            while p[y] != r {
+                let next = p[y];
+                p[y] = r;
+                y = next;
+            }
+            r
+        }
+        for e in &self.edges {
+            if let (Some(&a), Some(b)) = (idx.get(&e.from), e.to.and_then(|t| idx.get(&t))) {
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, *b));
+                if ra != rb {
+                    parent[ra] = rb;
+                }
+            }
+        }
+        let mut groups: std::collections::BTreeMap<usize, Vec<StepId>> =
+            std::collections::BTreeMap::new();
+        for (k, id) in flagged.iter().enumerate() {
+            let r = find(&mut parent, k);
+            groups.entry(r).or_default().push(*id);
+        }
+        let mut units: Vec<Vec<StepId>> = groups.into_values().collect();
+        for u in &mut units {
+            u.sort();
+        }
+        units.sort();
+        units
+    }
+
+    /// The evidence chain of step `id`, in words: what consumed its output, the
+    /// path to the outcome when live, the verdict when not.
+    pub fn explain(&self, trace: &Trace, id: StepId) -> Option<String> {
+        let i = id.index();
+        let s = trace.step(id)?;
+        let mut out = String::new();
+        let name = s.tool.as_deref().or(s.model.as_deref()).unwrap_or("");
+        out.push_str(&format!("step {id} ({} {name})\n", s.kind.as_str()));
+        if let Some(d) = self.duplicate_of.get(i).copied().flatten() {
+            out.push_str(&format!(
+                "  duplicate of step {} (same tool, input and output)\n",
+                d + 1
+            ));
+        }
+        let mut any = false;
+        for e in self.edges.iter().filter(|e| e.from == i) {
+            any = true;
+            match e.to {
+                Some(t) => out.push_str(&format!(
+                    "  -> step {} [{}] {}{}\n",
+                    t + 1,
+                    e.level.as_str(),
+                    e.detail,
+                    if self.live[t] {
+                        ""
+                    } else {
+                        " (that step is redundant)"
+                    }
+                )),
+                None => out.push_str(&format!(
+                    "  -> OUTCOME [{}] {}\n",
+                    e.level.as_str(),
+                    e.detail
+                )),
+            }
+        }
+        if !any {
+            out.push_str("  no later step used its output\n");
+        }
+        for e in self.edges.iter().filter(|e| e.to == Some(i)) {
+            out.push_str(&format!(
+                "  <- step {} [{}] {}\n",
+                e.from + 1,
+                e.level.as_str(),
+                e.detail
+            ));
+        }
+        if self.live[i] {
+            // shortest path to the sink
+            let mut pred: HashMap<usize, (usize, &Edge)> = HashMap::new();
+            let mut frontier = std::collections::VecDeque::from([i]);
+            let mut seen = HashSet::from([i]);
+            let mut end: Option<(usize, &Edge)> = None;
+            'bfs: while let Some(x) = frontier.pop_front() {
+                for e in self.edges.iter().filter(|e| e.from == x) {
+                    match e.to {
+                        None => {
+                            end = Some((x, e));
+                            break 'bfs;
+                        }
+                        Some(t) if seen.insert(t) => {
+                            pred.insert(t, (x, e));
+                            frontier.push_back(t);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if let Some((mut x, sink_edge)) = end {
+                let mut chain = vec![format!("OUTCOME ({})", sink_edge.detail)];
+                while x != i {
+                    let Some(&(p, e)) = pred.get(&x) else { break };
+                    chain.push(format!(
+                        "step {} [{}: {}]",
+                        x + 1,
+                        e.level.as_str(),
+                        e.detail
+                    ));
+                    x = p;
+                }
+                chain.push(format!("step {}", i + 1));
+                chain.reverse();
+                out.push_str(&format!("  live: {}\n", chain.join(" -> ")));
+            } else {
+                out.push_str("  live: never flagged (user input or compaction)\n");
+            }
+        } else if let Some(v) = &self.verdicts[i] {
+            out.push_str(&format!(
+                "  redundant [{}]: {}\n",
+                v.evidence.as_str(),
+                v.reason
+            ));
+        }
+        Some(out)
+    }
+}
+
+fn produce(
+    table: &mut HashMap<u64, TokenEntry>,
+    stop: &HashSet<u64>,
+    text: &str,
+    step: usize,
+    class: u64,
+) {
+    for_each_token(text, |h, _| match table.get_mut(&h) {
+        _ if stop.contains(&h) => {}
+        None => {
+            table.insert(
+                h,
+                TokenEntry {
+                    first: step as u32,
+                    first_class: class,
+                    others: Vec::new(),
+                },
+            );
+        }
+        Some(e) => {
+            if e.first_class != class
+                && e.first as usize != step
+                && !e.others.iter().any(|(_, c)| *c == class)
+            {
+                e.others.push((step as u32, class));
+            }
+        }
+    });
+}
+
+/// Match the distinctive tokens of a consumer's text against its context's table.
+fn consume(
+    b: &mut Builder<'_>,
+    table: &mut HashMap<u64, TokenEntry>,
+    stop: &HashSet<u64>,
+    text: &str,
+    consumer: Option<usize>,
+) {
+    let mut seen_here: HashSet<u64> = HashSet::new();
+    let mut credited: HashMap<u32, String> = HashMap::new();
+    let mut ambiguous: Vec<(u64, String)> = Vec::new();
+    for_each_token(text, |h, tok| {
+        if stop.contains(&h) || !seen_here.insert(h) {
+            return;
+        }
+        if let Some(e) = table.get(&h) {
+            if Some(e.first as usize) == consumer {
+                return;
+            }
+            if e.others.is_empty() {
+                credited.entry(e.first).or_insert_with(|| tok.to_owned());
+            } else if !is_weak(tok) {
+                ambiguous.push((h, tok.to_owned()));
+            }
+        }
+    });
+    for (h, tok) in ambiguous {
+        let Some(e) = table.get(&h) else { continue };
+        let explained = credited.contains_key(&e.first)
+            || e.others.iter().any(|(s, _)| credited.contains_key(s));
+        if !explained {
+            credited.insert(e.first, tok);
+        }
+    }
+    let mut credited: Vec<(u32, String)> = credited.into_iter().collect();
+    credited.sort();
+    for (p, tok) in credited {
+        let sink = consumer.is_none().then_some(Sink::Oracle);
+        b.edge(
+            p as usize,
+            consumer,
+            EvidenceLevel::Content,
+            format!("`{tok}` reappears"),
+            sink,
+        );
+    }
+    let _ = b.trace;
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verdict(
+    i: usize,
+    trace: &Trace,
+    ctx: &[u32],
+    live: &[bool],
+    out_edges: &[Vec<usize>],
+    duplicate_of: &[Option<usize>],
+    overwritten: &[Option<usize>],
+    writes_total: &[usize],
+    writes_dead: &[usize],
+    content: bool,
+) -> Verdict {
+    let s = &trace.steps[i];
+    let has_text = content && text_of(&s.output).is_some();
+    let level = if has_text {
+        EvidenceLevel::Content
+    } else {
+        EvidenceLevel::Structure
+    };
+    // inside a sub-agent whose result was not used
+    let mut c = ctx[i];
+    while c != ROOT {
+        let spawn = c as usize;
+        if !live[spawn] {
+            return Verdict {
+                reason: format!(
+                    "inside sub-agent step {} whose result was not used",
+                    spawn + 1
+                ),
+                evidence: EvidenceLevel::Ids,
+            };
+        }
+        c = ctx[spawn];
+    }
+    if s.kind == StepKind::SubagentSpawn {
+        return Verdict {
+            reason: "sub-agent result unused".into(),
+            evidence: level,
+        };
+    }
+    if let Some(d) = duplicate_of[i] {
+        return Verdict {
+            reason: format!("duplicate of step {} with the same inputs", d + 1),
+            evidence: if has_text {
+                EvidenceLevel::Content
+            } else {
+                EvidenceLevel::Ids
+            },
+        };
+    }
+    if writes_total[i] > 0 && writes_dead[i] == writes_total[i] {
+        if let Some(o) = overwritten[i] {
+            return Verdict {
+                reason: format!("overwritten by step {} before any read", o + 1),
+                evidence: EvidenceLevel::Artifacts,
+            };
+        }
+    }
+    if s.status == StepStatus::Error {
+        if let Some(later) = trace.steps[i + 1..].iter().position(|t| {
+            t.tool == s.tool
+                && t.kind == s.kind
+                && t.status == StepStatus::Ok
+                && ctx[t.id.index()] == ctx[i]
+        }) {
+            return Verdict {
+                reason: format!("failed attempt superseded by step {}", i + 2 + later),
+                evidence: level,
+            };
+        }
+    }
+    let consumers: Vec<usize> = {
+        let mut v = out_edges[i].clone();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    if s.kind == StepKind::LlmCall && !s.links.requests.is_empty() && !consumers.is_empty() {
+        return Verdict {
+            reason: format!("requested only redundant steps ({})", list(&consumers)),
+            evidence: EvidenceLevel::Ids,
+        };
+    }
+    if !consumers.is_empty() {
+        return Verdict {
+            reason: format!("output used only by redundant steps ({})", list(&consumers)),
+            evidence: level,
+        };
+    }
+    Verdict {
+        reason: "output never read downstream".into(),
+        evidence: level,
+    }
+}
+
+fn list(v: &[usize]) -> String {
+    let mut s: Vec<String> = v.iter().take(8).map(|x| (x + 1).to_string()).collect();
+    if v.len() > 8 {
+        s.push(format!("… {} more", v.len() - 8));
+    }
+    s.join(", ")
+}
+
+/// Per step: est. tokens of its output × Σ (average input price per token) of every
+/// later model call in the same context until a compaction.
+fn carried_costs(trace: &Trace, ctx: &[u32], prices: &PriceTable) -> Vec<Usd> {
+    let steps = &trace.steps;
+    let n = steps.len();
+    // average input-side price (femto-dollars per token) of each model call
+    let avg: Vec<u128> = steps
+        .iter()
+        .map(|s| {
+            if s.kind != StepKind::LlmCall || s.tokens.prompt_total() == 0 {
+                return 0;
+            }
+            let Some(model) = s.model.as_deref() else {
+                return 0;
+            };
+            let input_side = TokenUsage {
+                output: 0,
+                reasoning: 0,
+                ..s.tokens
+            };
+            let at = s.started_at.or(trace.started_at);
+            prices
+                .price(model, &input_side, at)
+                .map(|p| {
+                    u128::try_from(p.usd.nanos().max(0)).unwrap_or(0) * 1_000_000
+                        / u128::from(s.tokens.prompt_total())
+                })
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut suffix: HashMap<u32, u128> = HashMap::new();
+    let mut carried = vec![Usd::ZERO; n];
+    for i in (0..n).rev() {
+        let c = ctx[i];
+        let s = &steps[i];
+        if s.kind == StepKind::Compaction {
+            suffix.insert(c, 0);
+            continue;
+        }
+        let after = suffix.get(&c).copied().unwrap_or(0);
+        let est = match s.kind {
+            StepKind::LlmCall => s.tokens.output,
+            _ => s.output.as_ref().map(|o| approx_tokens(o.len)).unwrap_or(0),
+        };
+        carried[i] = Usd::from_femtos(after.saturating_mul(u128::from(est)));
+        *suffix.entry(c).or_insert(0) += avg[i];
+    }
+    carried
+}

@@ -1,0 +1,207 @@
+//! Distinctive-content fingerprints for the content evidence of the dataflow graph.
+//!
+//! A text is cut into tokens (runs of identifier, path and number characters;
+//! JSON escapes such as `\n` are separators), and only *distinctive* tokens are
+//! kept: identifiers with `_`, `.`, `/`, `-` or `:` inside, camelCase, numbers of
+//! three or more digits, mixed letters and digits, and long plain words. Path tokens
+//! also yield their components. Each kept token is hashed (FNV-1a, 64 bit) so the
+//! analysis works on integers: one pass over every text, linear in its length.
+
+/// 64-bit FNV-1a.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
+        )
+        || b >= 0x80
+}
+
+/// Whether `tok` (already trimmed) is distinctive enough to count as evidence.
+pub(crate) fn distinctive(tok: &str) -> bool {
+    let b = tok.as_bytes();
+    if b.len() < 2 || b.len() > 256 || (b.len() == 2 && !b.iter().all(u8::is_ascii_digit)) {
+        return false;
+    }
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let alpha = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let inner_punct = b[1..b.len() - 1].iter().any(|c| {
+        matches!(
+            c,
+            b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
+        )
+    });
+    if digits == b.len() {
+        // two-digit numbers are weak evidence: see `is_weak`
+        return b.len() >= 2;
+    }
+    if inner_punct {
+        // `e.g`, `a.b` and the like are too short to mean anything
+        return b.len() >= 5 || digits > 0;
+    }
+    if digits > 0 && alpha > 0 {
+        return true;
+    }
+    let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
+    let camel = b
+        .windows(2)
+        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+    if camel && b.len() >= 5 {
+        return true;
+    }
+    if upper == alpha && alpha == b.len() {
+        return b.len() >= 8;
+    }
+    if b.iter().any(|c| *c >= 0x80) {
+        return b.len() >= 6;
+    }
+    b.len() >= 12
+}
+
+/// Weak tokens (two-digit numbers) count as evidence only when a single output
+/// introduced them.
+pub(crate) fn is_weak(tok: &str) -> bool {
+    tok.len() == 2
+}
+
+/// Call `f` with the hash of every distinctive token of `text` (a token can repeat).
+pub(crate) fn for_each_token(text: &str, mut f: impl FnMut(u64, &str)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let n = bytes.len();
+    while i < n {
+        // JSON / C escapes: `\n`, `\t`, `\"`, `\\`, `\u1234` are separators
+        if bytes[i] == b'\\' {
+            i += if i + 1 < n && bytes[i + 1] == b'u' {
+                6
+            } else {
+                2
+            };
+            continue;
+        }
+        if !is_token_byte(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && is_token_byte(bytes[i]) && bytes[i] != b'\\' {
+            i += 1;
+        }
+        let Some(raw) = text.get(start..i) else {
+            continue;
+        };
+        let tok = raw.trim_matches(|c: char| {
+            matches!(c, '.' | ':' | ',' | '-' | '/' | '#' | '+' | '~' | '@')
+        });
+        if distinctive(tok) {
+            f(fnv1a(tok.as_bytes()), tok);
+        }
+        // components of paths (`a/b.rs`), qualified names (`mod::item`, `file.py::test_x`)
+        // and dotted identifiers (`self.total_amount`) count on their own too
+        if tok.contains(['/', ':', '.']) && !tok.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            for part in tok.split(['/', ':']).filter(|p| !p.is_empty()) {
+                if part.len() < tok.len() && distinctive(part) {
+                    f(fnv1a(part.as_bytes()), part);
+                }
+                if part.contains('.') {
+                    for sub in part
+                        .split('.')
+                        .filter(|p| p.len() >= 5 && p.len() < part.len())
+                    {
+                        if distinctive(sub)
+                            && (sub.contains('_')
+                                || sub.bytes().any(|b| b.is_ascii_digit())
+                                || sub.len() >= 12)
+                        {
+                            f(fnv1a(sub.as_bytes()), sub);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Call `f` with the hash of every standalone number of two or more digits in
+/// `text` (`2817`, `12.5`; not the digits inside `v2x` or `sales_2024`).
+pub(crate) fn for_each_number(text: &str, mut f: impl FnMut(u64)) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        if !b[i].is_ascii_digit()
+            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+        {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n
+            && (b[i].is_ascii_digit() || (b[i] == b'.' && i + 1 < n && b[i + 1].is_ascii_digit()))
+        {
+            i += 1;
+        }
+        let standalone = i >= n || !(b[i].is_ascii_alphabetic() || b[i] == b'_');
+        if standalone && i - start >= 2 {
+            f(fnv1a(&b[start..i]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(t: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        for_each_token(t, |_, s| v.push(s.to_owned()));
+        v
+    }
+
+    #[test]
+    fn keeps_identifiers_paths_and_numbers() {
+        let t = toks(
+            "host = \"ledger-db-primary.prod.internal\"\nport = 6432\npool_size = 32 in config/prod.toml.",
+        );
+        assert_eq!(
+            t,
+            [
+                "ledger-db-primary.prod.internal",
+                "ledger-db-primary",
+                "6432",
+                "pool_size",
+                "config/prod.toml",
+                "prod.toml"
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_are_standalone_digit_runs() {
+        let mut v = Vec::new();
+        for_each_number("total=2817, 12.5 and v2x sales_2024 7 x99", |h| v.push(h));
+        assert_eq!(v, [fnv1a(b"2817"), fnv1a(b"12.5")]);
+    }
+
+    #[test]
+    fn drops_common_words_and_json_escapes() {
+        assert!(toks("The answer is that the file was read and it is fine.").is_empty());
+        assert_eq!(
+            toks(r#"{"content":"def add(a, b):\n    return a_total\n"}"#),
+            ["a_total"]
+        );
+        assert_eq!(
+            toks("getUserName HTTP TODO 42 7 v2x"),
+            ["getUserName", "42", "v2x"]
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! Redundancy flags on real traces, checked against hand-made ground truth.
+
+use tracecard_core::{Compiler, StepKind, TraceCard};
+
+fn card(rel: &str) -> Option<TraceCard> {
+    let traces = crate::fixtures::load(rel)?;
+    assert_eq!(traces.len(), 1, "{rel}");
+    Some(Compiler::new().compile(&traces[0]).unwrap())
+}
+
+/// The otlp-real sidecars name every wasted tool call (by span id) and the model
+/// call that issued it; the card must flag exactly those, and nothing else.
+#[test]
+fn otlp_real_flags_match_the_sidecars() {
+    for framework in ["pydantic-ai", "vercel-ai-sdk-v6", "vercel-ai-sdk-v7"] {
+        for scenario in ["s1_unused_file_read", "s2_duplicate_tool_call", "s4_clean"] {
+            let rel = format!("otlp-real/{framework}/{scenario}.otlp.json");
+            let Some(card) = card(&rel) else { return };
+            let side_path =
+                crate::fixtures::path(&format!("otlp-real/{framework}/{scenario}.waste.json"))
+                    .unwrap();
+            let side: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(side_path).unwrap()).unwrap();
+            let mut want: Vec<String> = Vec::new();
+            for w in side["wasted"].as_array().unwrap() {
+                want.push(w["tool_span_id"].as_str().unwrap().to_owned());
+                want.push(w["issued_by_llm_span_id"].as_str().unwrap().to_owned());
+            }
+            want.sort();
+            let mut got: Vec<String> = card
+                .steps
+                .iter()
+                .filter(|s| s.redundant)
+                .map(|s| s.source_ref.clone().unwrap_or_default())
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "{rel}: flagged steps (by span id)");
+            for s in card
+                .steps
+                .iter()
+                .filter(|s| s.redundant && s.kind == StepKind::ToolUse)
+            {
+                let reason = s.reason.as_deref().unwrap();
+                match scenario {
+                    "s1_unused_file_read" => {
+                        assert_eq!(reason, "output never read downstream", "{rel}")
+                    }
+                    _ => assert!(reason.starts_with("duplicate of step"), "{rel}: {reason}"),
+                }
+                assert_eq!(s.confirmed_by.as_deref(), Some("dataflow"));
+            }
+            // the flagged model call's cost is real money, and counted as waste
+            if !want.is_empty() {
+                assert!(card.redundant_cost_usd > tracecard_core::Usd::ZERO, "{rel}");
+            }
+        }
+    }
+}
+
+/// The seed's example in the wild: a Claude Code session where the final answer
+/// and every file edit stay live, and re-reads of unchanged files are flagged.
+#[test]
+fn claude_code_flags_are_plausible() {
+    let Some(card) = card("claude-code/sniffly/d3ad4cdc-5657-435d-98fa-0035d53e383d.jsonl") else {
+        return;
+    };
+    let last_llm = card
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.kind == StepKind::LlmCall && s.parent.is_none())
+        .unwrap();
+    assert!(!last_llm.redundant, "the final answer is never redundant");
+    // every write/edit whose file version survives is live
+    let traces =
+        crate::fixtures::load("claude-code/sniffly/d3ad4cdc-5657-435d-98fa-0035d53e383d.jsonl")
+            .unwrap();
+    let t = &traces[0];
+    let mut last_writer = std::collections::HashMap::new();
+    for s in &t.steps {
+        for w in &s.links.writes {
+            last_writer.insert(w.clone(), s.id);
+        }
+    }
+    for id in last_writer.values() {
+        assert!(
+            !card.step(*id).unwrap().redundant,
+            "final version writer {id} flagged"
+        );
+    }
+    // user inputs are never flagged
+    assert!(
+        card.steps
+            .iter()
+            .filter(|s| s.kind == StepKind::UserInput)
+            .all(|s| !s.redundant)
+    );
+    let flagged = card.steps.iter().filter(|s| s.redundant).count();
+    assert!(
+        flagged > 0 && flagged < card.steps.len() / 2,
+        "{flagged} of {}",
+        card.steps.len()
+    );
+}
