@@ -53,12 +53,16 @@ def test_replayer_confirms_the_unused_read() -> None:
     assert not final.redundant and final.confirmed_by is None
 
 
-def test_replayer_that_always_fails_confirms_nothing() -> None:
-    def always_fail(trace: tracecard.Trace, removed: list[int]) -> bool:
-        return False
+def test_replayer_that_rejects_every_removal_unflags() -> None:
+    """Baseline success, failure whenever anything is removed: no flag survives."""
 
-    card = run_agent().compile(replayer=always_fail)
-    assert all(s.confirmed_by != "always_fail" for s in card.steps)
+    def strict(trace: tracecard.Trace, removed: list[int]) -> bool:
+        return not removed
+
+    card = run_agent().compile(replayer=strict)
+    assert not any(s.redundant for s in card.steps)
+    assert all(s.confirmed_by is None for s in card.steps)
+    assert any(w["code"] == "replay_rejected" for w in card.warnings)
 
 
 def test_replayer_outcome_shapes() -> None:
