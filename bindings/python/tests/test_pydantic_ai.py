@@ -113,6 +113,9 @@ def test_pydantic_ai_agent_spans_to_card() -> None:
     assert "config/dev.toml" in (dev.input or ""), dev.to_dict()
     assert redundant[0].reason
     assert not any(s.redundant for s in tools if s.id != redundant[0].id)
-    assert card.redundant_cost_usd >= 0
+    # the model call that only requested the wasted read is wasted too (606 in, 22 out)
+    requester = card.step(redundant[0].id - 1)
+    assert requester is not None and requester.kind == "llm_call" and requester.redundant
+    assert card.redundant_cost_usd == requester.cost_usd == Decimal("0.0002776")
     assert card.outcome in ("success", "unknown")
     assert tracecard.TraceCard.from_json(card.to_json()) == card
