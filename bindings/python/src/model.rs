@@ -374,7 +374,9 @@ impl PyTrace {
     ///
     /// `prices`: a path to a price file (LiteLLM's `model_prices_and_context_window.json`
     /// or tracecard's own format), layered over the bundled table; or a `PriceTable`.
-    /// `replayer`: `callable(trace_without_candidates, removed_ids) -> outcome`.
+    /// `replayer`: `callable(trace_without_candidates, removed_ids) -> outcome`, first
+    /// called with `removed_ids == []` for the baseline; flags whose removal keeps the
+    /// baseline outcome are confirmed (`confirmed_by`), the others dropped.
     #[pyo3(signature = (prices=None, replayer=None, analyze=true))]
     fn compile(
         &self,

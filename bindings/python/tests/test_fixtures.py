@@ -33,8 +33,8 @@ def _check_card(trace: tracecard.Trace) -> tracecard.TraceCard:
 
 @pytest.mark.parametrize("fmt,rel", NAMED, ids=[r for _, r in NAMED])
 def test_named_importers(fmt: str, rel: str) -> None:
-    need_format(fmt)
     p = fixture(rel)
+    need_format(fmt)
     assert tracecard.detect(p) == fmt
     traces = tracecard.load_all(p)
     assert traces and all(t.format == fmt for t in traces)
