@@ -143,3 +143,12 @@ def test_bad_fixture_copy_reports_line(tmp_path: Path) -> None:
     with pytest.raises(tracecard.ParseError) as ei:
         tracecard.load(p, format="claude_code")
     assert ei.value.line == 3 and ei.value.path == str(p)
+
+
+def test_discover_skips_pulled_in_subagent_files() -> None:
+    root = fixture("claude-code/spotter")
+    files = tracecard.discover(root)
+    assert files == sorted(files)
+    assert any(f.endswith("fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl") for f in files)
+    assert not any("/subagents/" in f for f in files)
+    assert tracecard.discover(root / "short.jsonl") == [str(root / "short.jsonl")]
