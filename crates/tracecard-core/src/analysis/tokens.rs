@@ -179,6 +179,7 @@ mod tests {
                 "ledger-db-primary",
                 "6432",
                 "pool_size",
+                "32",
                 "config/prod.toml",
                 "prod.toml"
             ]

@@ -18,9 +18,15 @@
 
 use std::path::{Path, PathBuf};
 
+mod chat_log;
+mod codex;
 mod genai;
+mod inspect;
 mod langfuse;
+mod openclaw;
+mod openhands;
 mod otlp;
+mod swe_agent;
 
 use crate::model::{Trace, Warning};
 use crate::{Error, Result};
@@ -41,6 +47,18 @@ pub enum Format {
     Otlp,
     /// Langfuse trace export (`{trace, observations[]}`).
     Langfuse,
+    /// OpenAI Codex CLI / Codex Desktop rollout JSONL.
+    Codex,
+    /// OpenAI-style chat message logs, incl. mini-swe-agent trajectories.
+    ChatLog,
+    /// SWE-agent `.traj` trajectories (v0.x and v1).
+    SweAgent,
+    /// OpenHands event lists and legacy resolver output JSONL.
+    OpenHands,
+    /// Inspect AI eval logs (`.json` and `.eval` ZIP).
+    Inspect,
+    /// OpenClaw (pi agent) session JSONL.
+    OpenClaw,
 }
 
 impl Format {
@@ -50,6 +68,12 @@ impl Format {
         Format::ClaudeCode,
         Format::Langfuse,
         Format::Otlp,
+        Format::Codex,
+        Format::SweAgent,
+        Format::OpenHands,
+        Format::Inspect,
+        Format::OpenClaw,
+        Format::ChatLog,
     ];
 
     /// Stable snake_case name (`--from` value).
@@ -59,6 +83,12 @@ impl Format {
             Format::ClaudeCode => "claude_code",
             Format::Otlp => "otlp",
             Format::Langfuse => "langfuse",
+            Format::Codex => "codex",
+            Format::ChatLog => "chat_log",
+            Format::SweAgent => "swe_agent",
+            Format::OpenHands => "openhands",
+            Format::Inspect => "inspect",
+            Format::OpenClaw => "openclaw",
         }
     }
 
@@ -74,6 +104,12 @@ impl Format {
             Format::ClaudeCode => claude_code::sniff(path, head),
             Format::Otlp => otlp::sniff(path, head),
             Format::Langfuse => langfuse::sniff(path, head),
+            Format::Codex => codex::sniff(path, head),
+            Format::ChatLog => chat_log::sniff(path, head),
+            Format::SweAgent => swe_agent::sniff(path, head),
+            Format::OpenHands => openhands::sniff(path, head),
+            Format::Inspect => inspect::sniff(path, head),
+            Format::OpenClaw => openclaw::sniff(path, head),
         }
     }
 
@@ -83,6 +119,12 @@ impl Format {
             Format::ClaudeCode => claude_code::import(input),
             Format::Otlp => otlp::import(input),
             Format::Langfuse => langfuse::import(input),
+            Format::Codex => codex::import(input),
+            Format::ChatLog => chat_log::import(input),
+            Format::SweAgent => swe_agent::import(input),
+            Format::OpenHands => openhands::import(input),
+            Format::Inspect => inspect::import(input),
+            Format::OpenClaw => openclaw::import(input),
         }
     }
 }

@@ -1,9 +1,15 @@
 //! Integration tests of tracecard-core (one test binary; one module per area).
 
 mod analysis;
+mod chat_log;
 mod claude_code;
+mod codex;
 mod fixtures;
+mod inspect;
 mod langfuse;
 mod native;
+mod openclaw;
+mod openhands;
 mod otlp;
 mod props;
+mod swe_agent;
