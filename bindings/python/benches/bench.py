@@ -26,7 +26,8 @@ import tracecard
 ROOT = Path(__file__).resolve().parents[3]
 CLI = ROOT / "target" / "release" / "tracecard"
 FIX = Path(os.environ.get("TRACECARD_FIXTURES", ROOT.parent / "shared" / "fixtures"))
-LARGEST = FIX / "claude-code/spotter/fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl"
+LARGEST = FIX / "claude-code/spotter/fa812bfe-b295-4cca-9c2f-fdf01028cb46.jsonl"  # 3.5 MB
+MOST_STEPS = FIX / "codex/rollout-2026-02-23T12-54-34-019c8a59-e9dd-71f0-9ae3-4079fe9726a9.jsonl"  # 697 steps
 
 
 def best(fn: Callable[[], object], repeat: int = 7) -> tuple[float, float]:
@@ -117,6 +118,8 @@ def main() -> None:
         compile_vs_cli(LARGEST, "largest fixture")
     else:
         print(f"largest fixture not found at {LARGEST}")
+    if MOST_STEPS.exists():
+        compile_vs_cli(MOST_STEPS, "fixture with most steps")
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "synthetic.jsonl"
         synthetic(p)

@@ -20,6 +20,11 @@ NAMED = [
     ("otlp", "otlp-real/vercel-ai-sdk-v7/s4_clean.otlp.json"),
     ("langfuse", "langfuse/pydantic-ai-tools-2025-12-04.trace.json"),
     ("codex", "codex/rollout-2026-02-23T12-40-23-019c8a4c-ed82-79a1-aa28-7738fc5ab61a.jsonl"),
+    ("inspect", "inspect/log_read_sample.eval"),
+    ("inspect", "inspect/log_tool_call_error.json"),
+    ("chat_log", "mini-swe-agent/django__django-12983.deepseek-chat.traj.json"),
+    ("swe_agent", "swe-agent/pydicom__pydicom-1458.gpt4.traj"),
+    ("openhands", "openhands/basic.json"),
 ]
 
 
@@ -83,6 +88,19 @@ def test_several_sessions_in_one_file() -> None:
     assert isinstance(ei.value, ValueError)
     one = tracecard.load(fixture("otlp-real/pydantic-ai/s4_clean.otlp.json"))
     assert len(one) == 6
+
+
+@pytest.mark.parametrize("fmt,rel,n", [
+    ("inspect", "inspect/2025-05-12T20-28-26-04-00_security-guide.json", 3),
+    ("openhands", "openhands/resolver-output.v0-legacy.jsonl", 2),
+])
+def test_several_sessions_other_formats(fmt: str, rel: str, n: int) -> None:
+    p = fixture(rel)
+    need_format(fmt)
+    assert len(tracecard.load_all(p)) == n
+    with pytest.raises(tracecard.MultipleSessionsError) as ei:
+        tracecard.load(p, format=fmt)
+    assert ei.value.count == n
 
 
 def _sidecar_cases() -> list[str]:
