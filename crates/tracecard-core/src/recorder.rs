@@ -153,12 +153,47 @@ impl Recorder {
         }
     }
 
+    /// Whether content text is kept in full (`false` after
+    /// [`Recorder::hash_content_only`]).
+    pub fn keeps_content(&self) -> bool {
+        self.keep_content
+    }
+
+    /// Set what step `id` was given (tool arguments, the new input of a model call),
+    /// kept in full or hashed as the recorder is configured. For recorders that
+    /// fill a step while it runs (the bindings' context managers).
+    pub fn set_input(&mut self, id: StepId, text: &str) {
+        let c = self.content(text);
+        if let Some(s) = self.trace.step_mut(id) {
+            s.input = Some(c);
+        }
+    }
+
+    /// Set what step `id` produced (the tool result, the model's response).
+    pub fn set_output(&mut self, id: StepId, text: &str) {
+        let c = self.content(text);
+        if let Some(s) = self.trace.step_mut(id) {
+            s.output = Some(c);
+        }
+    }
+
     /// Step `consumer` used the output of step `producer` (explicit reference).
     pub fn consumes(&mut self, consumer: StepId, producer: StepId) {
         if let Some(s) = self.trace.step_mut(consumer) {
             if !s.links.consumes.contains(&producer) {
                 s.links.consumes.push(producer);
             }
+        }
+    }
+
+    /// The output of step `producer` was delivered into the input of step `consumer`
+    /// (a tool result sent to the next model call) without proof that it was used;
+    /// the analysis looks for content evidence on these edges.
+    pub fn in_context(&mut self, consumer: StepId, producer: StepId) {
+        if let Some(s) = self.trace.step_mut(consumer)
+            && !s.links.context.contains(&producer)
+        {
+            s.links.context.push(producer);
         }
     }
 

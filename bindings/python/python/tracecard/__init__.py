@@ -1,0 +1,84 @@
+"""tracecard: TraceCards for AI agent sessions.
+
+Load a trace of any supported format, compile it into a card (exact per-step cost,
+redundant steps and why, counterfactual replay), record your own agent with
+:class:`Recorder`, or collect OpenTelemetry spans with :mod:`tracecard.otel`.
+
+Shapes worth knowing:
+
+* ``load(path)`` returns the file's single :class:`Trace` and raises
+  :class:`MultipleSessionsError` if the file holds several sessions;
+  ``load_all(path)`` returns every session as a list. ``loads``/``loads_all`` take
+  ``str`` or ``bytes``.
+* Money is :class:`decimal.Decimal` everywhere: the core computes exact
+  nano-dollars, and a float would lose that (``0.1 + 0.2``). ``to_dict()`` parses
+  every non-integer number as ``Decimal`` too.
+* Every error is a :class:`TracecardError`; :class:`IoError` is also an
+  :class:`OSError` and :class:`NotFoundError` a :class:`FileNotFoundError`.
+"""
+
+from tracecard._tracecard import (
+    CARD_SCHEMA_VERSION,
+    CardStep,
+    IoError,
+    LlmCall,
+    MultipleSessionsError,
+    NotFoundError,
+    ParseError,
+    PriceTable,
+    PricingError,
+    Recorder,
+    ReplayError,
+    SerializeError,
+    Step,
+    StepHandle,
+    Subagent,
+    TokenUsage,
+    ToolUse,
+    Trace,
+    TraceCard,
+    TracecardError,
+    UnknownFormatError,
+    ValidationError,
+    __version__,
+    detect,
+    discover,
+    formats,
+    load,
+    load_all,
+    loads,
+    loads_all,
+)
+
+__all__ = [
+    "CARD_SCHEMA_VERSION",
+    "CardStep",
+    "IoError",
+    "LlmCall",
+    "MultipleSessionsError",
+    "NotFoundError",
+    "ParseError",
+    "PriceTable",
+    "PricingError",
+    "Recorder",
+    "ReplayError",
+    "SerializeError",
+    "Step",
+    "StepHandle",
+    "Subagent",
+    "TokenUsage",
+    "ToolUse",
+    "Trace",
+    "TraceCard",
+    "TracecardError",
+    "UnknownFormatError",
+    "ValidationError",
+    "__version__",
+    "detect",
+    "discover",
+    "formats",
+    "load",
+    "load_all",
+    "loads",
+    "loads_all",
+]

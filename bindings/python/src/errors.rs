@@ -1,0 +1,232 @@
+//! The ONE place where core errors become Python exceptions.
+//!
+//! Hierarchy (all importable from `tracecard` and `tracecard._tracecard`):
+//!
+//! ```text
+//! TracecardError(Exception)
+//! ├── ParseError(TracecardError, ValueError)        .path .line .field
+//! ├── UnknownFormatError(TracecardError, ValueError) .path
+//! ├── PricingError(TracecardError, ValueError)       .path
+//! ├── ValidationError(TracecardError, ValueError)
+//! ├── ReplayError(TracecardError)
+//! ├── SerializeError(TracecardError)
+//! ├── MultipleSessionsError(TracecardError, ValueError) .path .count (binding-level)
+//! └── IoError(TracecardError, OSError)               .path (+ errno, strerror, filename)
+//!     └── NotFoundError(IoError, FileNotFoundError)
+//! ```
+//!
+//! The classes need multiple inheritance (`ValueError`, `OSError`), which
+//! `create_exception!` cannot express, so they are built once with `type(...)` at
+//! import. [`to_pyerr`] maps by an exhaustive `match` on [`ErrorKind`] (no `_ =>`
+//! arm): a new core error kind breaks this crate's build.
+
+use pyo3::exceptions::{PyException, PyFileNotFoundError, PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
+use tracecard_core::{Error, ErrorKind};
+
+/// The exception classes, created once per interpreter.
+pub struct Exceptions {
+    pub tracecard: Py<PyType>,
+    pub parse: Py<PyType>,
+    pub unknown_format: Py<PyType>,
+    pub pricing: Py<PyType>,
+    pub validation: Py<PyType>,
+    pub replay: Py<PyType>,
+    pub serialize: Py<PyType>,
+    pub io: Py<PyType>,
+    pub not_found: Py<PyType>,
+    /// Binding-level: `load()` on a file that holds several sessions.
+    pub multiple_sessions: Py<PyType>,
+}
+
+static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
+
+fn new_class<'py>(
+    py: Python<'py>,
+    name: &str,
+    bases: Vec<Bound<'py, PyType>>,
+    doc: &str,
+) -> PyResult<Py<PyType>> {
+    let dict = PyDict::new(py);
+    dict.set_item("__module__", "tracecard")?;
+    dict.set_item("__doc__", doc)?;
+    // Class-level defaults; instances set their own values (see `build`).
+    dict.set_item("kind", py.None())?;
+    dict.set_item("path", py.None())?;
+    dict.set_item("line", py.None())?;
+    dict.set_item("field", py.None())?;
+    let bases = PyTuple::new(py, bases)?;
+    let t = py
+        .get_type::<PyType>()
+        .call1((name, bases, dict))?
+        .cast_into::<PyType>()?;
+    Ok(t.unbind())
+}
+
+/// The exception classes (created on first use).
+pub fn exceptions(py: Python<'_>) -> PyResult<&Exceptions> {
+    EXCEPTIONS.get_or_try_init(py, || {
+        let root = new_class(
+            py,
+            "TracecardError",
+            vec![py.get_type::<PyException>()],
+            "Root of every error raised by tracecard. `.kind` is the core's stable error kind.",
+        )?;
+        let r = root.bind(py).clone();
+        let value = py.get_type::<PyValueError>();
+        let sub = |name: &str, extra: Option<&Bound<'_, PyType>>, doc: &str| {
+            let mut bases = vec![r.clone()];
+            if let Some(e) = extra {
+                bases.push(e.clone());
+            }
+            new_class(py, name, bases, doc)
+        };
+        let io = sub(
+            "IoError",
+            Some(&py.get_type::<PyOSError>()),
+            "Reading or writing a file failed (also an OSError; `.path` is the file).",
+        )?;
+        let not_found = new_class(
+            py,
+            "NotFoundError",
+            vec![io.bind(py).clone(), py.get_type::<PyFileNotFoundError>()],
+            "The file does not exist (also a FileNotFoundError).",
+        )?;
+        Ok(Exceptions {
+            parse: sub(
+                "ParseError",
+                Some(&value),
+                "The input is not valid for its format; `.path`, `.line` (1-based) and `.field` say where.",
+            )?,
+            unknown_format: sub(
+                "UnknownFormatError",
+                Some(&value),
+                "No importer recognises the input, or the named format does not exist.",
+            )?,
+            pricing: sub(
+                "PricingError",
+                Some(&value),
+                "A price table or price override file is invalid.",
+            )?,
+            validation: sub(
+                "ValidationError",
+                Some(&value),
+                "A trace or card is structurally invalid.",
+            )?,
+            replay: sub(
+                "ReplayError",
+                None,
+                "A counterfactual replayer failed or returned something that is not an outcome.",
+            )?,
+            serialize: sub(
+                "SerializeError",
+                None,
+                "Serialising a card or trace failed.",
+            )?,
+            multiple_sessions: {
+                let c = sub(
+                    "MultipleSessionsError",
+                    Some(&value),
+                    "load() was given a file holding several sessions; use load_all(). `.count` says how many.",
+                )?;
+                c.bind(py).setattr("count", 0)?;
+                c
+            },
+            io,
+            not_found,
+            tracecard: root,
+        })
+    })
+}
+
+/// Newtype so `?` can turn a core error into a `PyErr` (orphan rule).
+pub struct PyErrWrap(pub Error);
+
+impl From<Error> for PyErrWrap {
+    fn from(e: Error) -> Self {
+        PyErrWrap(e)
+    }
+}
+
+impl From<PyErrWrap> for PyErr {
+    fn from(e: PyErrWrap) -> PyErr {
+        Python::attach(|py| to_pyerr(py, e.0))
+    }
+}
+
+fn path_str(p: Option<&std::path::Path>) -> Option<String> {
+    p.map(|p| p.display().to_string())
+}
+
+/// Build the Python exception for a core error.
+pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
+    match build(py, &e) {
+        Ok(err) => err,
+        // Creating the exception itself failed (out of memory...): report that.
+        Err(err) => err,
+    }
+}
+
+fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
+    let ex = exceptions(py)?;
+    let msg = e.to_string();
+    let path = path_str(e.path());
+    let kind = e.kind();
+    // Exhaustive on purpose: no `_ =>` arm, so a new core kind fails to compile here.
+    let (class, args): (&Py<PyType>, Bound<'_, PyTuple>) = match kind {
+        ErrorKind::Io => {
+            let (class, errno) = match e {
+                Error::Io { source, .. } => (
+                    if source.kind() == std::io::ErrorKind::NotFound {
+                        &ex.not_found
+                    } else {
+                        &ex.io
+                    },
+                    source.raw_os_error(),
+                ),
+                _ => (&ex.io, None),
+            };
+            let strerror = match e {
+                Error::Io { source, .. } => {
+                    let s = source.to_string();
+                    match s.find(" (os error") {
+                        Some(i) => s[..i].to_owned(),
+                        None => s,
+                    }
+                }
+                _ => msg.clone(),
+            };
+            // OSError(errno, strerror, filename): str() reads "[Errno 2] ...: 'path'".
+            let args = match errno {
+                Some(n) => PyTuple::new(
+                    py,
+                    [
+                        n.into_pyobject(py)?.into_any(),
+                        strerror.into_pyobject(py)?.into_any(),
+                        path.clone().into_pyobject(py)?.into_any(),
+                    ],
+                )?,
+                None => PyTuple::new(py, [msg.clone()])?,
+            };
+            (class, args)
+        }
+        ErrorKind::Parse => (&ex.parse, PyTuple::new(py, [msg.clone()])?),
+        ErrorKind::UnknownFormat => (&ex.unknown_format, PyTuple::new(py, [msg.clone()])?),
+        ErrorKind::Pricing => (&ex.pricing, PyTuple::new(py, [msg.clone()])?),
+        ErrorKind::Validation => (&ex.validation, PyTuple::new(py, [msg.clone()])?),
+        ErrorKind::Replay => (&ex.replay, PyTuple::new(py, [msg.clone()])?),
+        ErrorKind::Serialize => (&ex.serialize, PyTuple::new(py, [msg.clone()])?),
+    };
+    let value = class.bind(py).call1(args)?;
+    let field = match e {
+        Error::Parse { field, .. } => field.clone(),
+        _ => None,
+    };
+    value.setattr("kind", kind.as_str())?;
+    value.setattr("path", path)?;
+    value.setattr("line", e.line())?;
+    value.setattr("field", field)?;
+    Ok(PyErr::from_value(value))
+}

@@ -1,0 +1,66 @@
+//! `tracecard._tracecard`: the native module of the `tracecard` Python package.
+//!
+//! Thin bindings over `tracecard-core`, one file per core module: each method
+//! converts its arguments, calls the core once (with the GIL released when the call
+//! is heavy) and maps errors in `errors.rs`. Every class is `frozen` (immutable, or
+//! behind a lock for the recorder). Python-only conveniences (the OTel exporter)
+//! live in `python/tracecard/`.
+
+mod analysis;
+mod card;
+mod convert;
+mod cost;
+mod errors;
+mod import;
+mod model;
+mod money;
+mod native;
+mod recorder;
+
+use pyo3::prelude::*;
+
+#[pymodule(gil_used = false)]
+pub mod _tracecard {
+    use pyo3::prelude::*;
+
+    #[pymodule_export]
+    use crate::card::{PyCardStep, PyTraceCard};
+    #[pymodule_export]
+    use crate::cost::PyPriceTable;
+    #[pymodule_export]
+    use crate::import::{detect, discover, formats, load, load_all, loads, loads_all};
+    #[pymodule_export]
+    use crate::model::{PyStep, PyTokenUsage, PyTrace};
+    #[pymodule_export]
+    use crate::recorder::{LlmCall, PyRecorder, StepHandle, Subagent, ToolUse};
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        super::init_module(m)
+    }
+}
+
+fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add(
+        "CARD_SCHEMA_VERSION",
+        tracecard_core::card::CARD_SCHEMA_VERSION,
+    )?;
+    let ex = errors::exceptions(py)?;
+    for (name, class) in [
+        ("TracecardError", &ex.tracecard),
+        ("ParseError", &ex.parse),
+        ("UnknownFormatError", &ex.unknown_format),
+        ("PricingError", &ex.pricing),
+        ("ValidationError", &ex.validation),
+        ("ReplayError", &ex.replay),
+        ("SerializeError", &ex.serialize),
+        ("IoError", &ex.io),
+        ("NotFoundError", &ex.not_found),
+        ("MultipleSessionsError", &ex.multiple_sessions),
+    ] {
+        m.add(name, class.bind(py))?;
+    }
+    Ok(())
+}
