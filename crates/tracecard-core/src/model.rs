@@ -246,8 +246,10 @@ pub fn content_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     let mut s = String::with_capacity(7 + 32);
     s.push_str("sha256:");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for b in &digest[..16] {
-        s.push_str(&format!("{b:02x}"));
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
     }
     s
 }

@@ -1,6 +1,9 @@
 //! The dataflow graph, its liveness, the verdicts and the attributed costs.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Bfs, Reversed};
@@ -16,14 +19,15 @@ use crate::money::Usd;
 const ROOT: u32 = u32::MAX;
 
 /// What an edge into the sink stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sink {
     /// The session's final answer.
     FinalAnswer,
     /// The answer to a user turn followed by another user message.
     TurnAnswer,
-    /// The final version of an artifact the session leaves behind.
-    FinalArtifact(String),
+    /// The final version of an artifact the session leaves behind (named in the
+    /// edge's `detail`).
+    FinalArtifact,
     /// Content the oracle's verdict names.
     Oracle,
     /// A tool that may change the environment without declaring what it wrote.
@@ -32,20 +36,21 @@ pub enum Sink {
     Kept,
 }
 
-/// One edge of the dataflow graph: `from`'s output reached `to` (`None` = the sink).
+/// One edge of the dataflow graph: the producer's output reached the consumer (or
+/// the outcome sink). Kept small (40 bytes): a 1M-step trace has millions of edges.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edge {
-    /// Producer step (0-based index).
-    pub from: usize,
-    /// Consumer step (0-based index), or `None` for the outcome sink.
-    pub to: Option<usize>,
+    from: u32,
+    to: u32,
     /// Kind of evidence.
     pub level: EvidenceLevel,
-    /// What was seen: a token, an artifact, an id.
-    pub detail: String,
     /// For sink edges, what the sink stands for.
     pub sink: Option<Sink>,
+    /// What was seen: the token (content edges), the artifact, or the id kind.
+    pub detail: Cow<'static, str>,
 }
+
+const SINK_NODE: u32 = u32::MAX;
 
 /// A tool call whose output nothing read (see [`Analysis::unread_tools`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,9 +100,12 @@ struct TokenEntry {
 }
 
 struct Builder<'a> {
+    #[allow(dead_code)]
     trace: &'a Trace,
+    /// reused per consumer: the tokens already seen in its text
+    scratch: FxHashSet<u64>,
     edges: Vec<Edge>,
-    seen: HashSet<(usize, usize)>,
+    seen: FxHashSet<u64>,
 }
 
 impl Builder<'_> {
@@ -106,13 +114,13 @@ impl Builder<'_> {
         from: usize,
         to: Option<usize>,
         level: EvidenceLevel,
-        detail: impl Into<String>,
+        detail: impl Into<Cow<'static, str>>,
         sink: Option<Sink>,
     ) {
         if Some(from) == to {
             return;
         }
-        let key = (from, to.unwrap_or(usize::MAX));
+        let key = ((from as u64) << 32) | to.map(|t| t as u64).unwrap_or(u64::from(u32::MAX));
         // keep one edge per pair, at its strongest level
         if !self.seen.insert(key) {
             if let Some(e) = self
@@ -120,7 +128,7 @@ impl Builder<'_> {
                 .iter_mut()
                 .rev()
                 .take(64)
-                .find(|e| e.from == from && e.to == to)
+                .find(|e| e.producer() == from && e.consumer() == to)
             {
                 if level > e.level {
                     e.level = level;
@@ -130,11 +138,11 @@ impl Builder<'_> {
             return;
         }
         self.edges.push(Edge {
-            from,
-            to,
+            from: from as u32,
+            to: to.map(|t| t as u32).unwrap_or(SINK_NODE),
             level,
-            detail: detail.into(),
             sink,
+            detail: detail.into(),
         });
     }
 }
@@ -309,6 +317,28 @@ fn approx_tokens(len: u64) -> u64 {
     len.div_ceil(4)
 }
 
+impl Edge {
+    /// The producer step (0-based index).
+    pub fn producer(&self) -> usize {
+        self.from as usize
+    }
+
+    /// The consumer step (0-based index), or `None` for the outcome sink.
+    pub fn consumer(&self) -> Option<usize> {
+        (self.to != SINK_NODE).then_some(self.to as usize)
+    }
+
+    /// The evidence in words (`` `pool_size` reappears ``, `links.consumes`, …).
+    pub fn describe(&self) -> String {
+        match self.level {
+            EvidenceLevel::Content if !self.detail.starts_with("new numbers") => {
+                format!("`{}` reappears", self.detail)
+            }
+            _ => self.detail.to_string(),
+        }
+    }
+}
+
 impl Analysis {
     /// Analyse `trace`; `prices` are used for the carried-context cost.
     pub fn run(trace: &Trace, prices: &PriceTable) -> Result<Analysis> {
@@ -318,8 +348,9 @@ impl Analysis {
         let content = trace.source.content == ContentCapture::Full;
         let mut b = Builder {
             trace,
-            edges: Vec::new(),
-            seen: HashSet::new(),
+            edges: Vec::with_capacity(n * 4),
+            scratch: FxHashSet::default(),
+            seen: FxHashSet::with_capacity_and_hasher(n * 4, Default::default()),
         };
 
         // Agent context of each step.
@@ -388,7 +419,7 @@ impl Analysis {
                 None,
                 EvidenceLevel::Artifacts,
                 format!("final version of {a}"),
-                Some(Sink::FinalArtifact(a.to_owned())),
+                Some(Sink::FinalArtifact),
             );
         }
 
@@ -433,16 +464,15 @@ impl Analysis {
 
         // 4. content evidence, one pass, per agent context
         if content {
-            let mut tables: HashMap<u32, HashMap<u64, TokenEntry>> = HashMap::new();
+            let mut tables: HashMap<u32, FxHashMap<u64, TokenEntry>> = HashMap::new();
             // Tool and model names recur in every call that uses them; they are
             // vocabulary, not data.
-            let stop: HashSet<u64> = steps
+            let stop: FxHashSet<u64> = steps
                 .iter()
                 .flat_map(|s| [s.tool.as_deref(), s.model.as_deref(), s.agent.as_deref()])
                 .flatten()
                 .map(|t| fnv1a(t.as_bytes()))
                 .collect();
-            let mut numbers: HashMap<u32, HashSet<u64>> = HashMap::new();
             let has_numbers: Vec<bool> = steps
                 .iter()
                 .map(|s| {
@@ -466,10 +496,11 @@ impl Analysis {
                     consume(&mut b, tables.entry(c).or_default(), &stop, text, Some(i));
                     // Derived values: a number no producer in this context introduced
                     // (a sum, a count) was computed from the numbers just delivered.
-                    let seen = numbers.entry(c).or_default();
+                    // (numbers are tokens, so the context's table knows them all)
+                    let seen = tables.entry(c).or_default();
                     let mut novel = None;
                     for_each_number(text, |h| {
-                        if novel.is_none() && !seen.contains(&h) {
+                        if novel.is_none() && !seen.contains_key(&h) && !stop.contains(&h) {
                             novel = Some(h);
                         }
                     });
@@ -508,10 +539,6 @@ impl Analysis {
                 if s.kind == StepKind::SubagentSpawn {
                     // the task prompt is introduced into the sub-agent's own context
                     if let Some(text) = text_of(&s.input) {
-                        let seen = numbers.entry(i as u32).or_default();
-                        for_each_number(text, |h| {
-                            seen.insert(h);
-                        });
                         produce(
                             tables.entry(i as u32).or_default(),
                             &stop,
@@ -522,10 +549,6 @@ impl Analysis {
                     }
                 }
                 if let Some(text) = text_of(&s.output) {
-                    let seen = numbers.entry(c).or_default();
-                    for_each_number(text, |h| {
-                        seen.insert(h);
-                    });
                     produce(
                         tables.entry(c).or_default(),
                         &stop,
@@ -638,8 +661,8 @@ impl Analysis {
         let sink = NodeIndex::new(n);
         for e in &b.edges {
             g.add_edge(
-                NodeIndex::new(e.from),
-                e.to.map(NodeIndex::new).unwrap_or(sink),
+                NodeIndex::new(e.producer()),
+                e.consumer().map(NodeIndex::new).unwrap_or(sink),
                 (),
             );
         }
@@ -655,8 +678,8 @@ impl Analysis {
         // 8. verdicts
         let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
         for e in &b.edges {
-            if let Some(t) = e.to {
-                out_edges[e.from].push(t);
+            if let Some(t) = e.consumer() {
+                out_edges[e.producer()].push(t);
             }
         }
         let mut verdicts: Vec<Option<Verdict>> = vec![None; n];
@@ -694,7 +717,7 @@ impl Analysis {
     pub fn unread_tools(&self, trace: &Trace) -> Vec<UnreadTool> {
         let mut has_reader = vec![false; trace.steps.len()];
         for e in &self.edges {
-            has_reader[e.from] = true;
+            has_reader[e.producer()] = true;
         }
         trace
             .steps
@@ -739,7 +762,10 @@ impl Analysis {
             r
         }
         for e in &self.edges {
-            if let (Some(&a), Some(b)) = (idx.get(&e.from), e.to.and_then(|t| idx.get(&t))) {
+            if let (Some(&a), Some(b)) = (
+                idx.get(&e.producer()),
+                e.consumer().and_then(|t| idx.get(&t)),
+            ) {
                 let (ra, rb) = (find(&mut parent, a), find(&mut parent, *b));
                 if ra != rb {
                     parent[ra] = rb;
@@ -775,14 +801,14 @@ impl Analysis {
             ));
         }
         let mut any = false;
-        for e in self.edges.iter().filter(|e| e.from == i) {
+        for e in self.edges.iter().filter(|e| e.producer() == i) {
             any = true;
-            match e.to {
+            match e.consumer() {
                 Some(t) => out.push_str(&format!(
                     "  -> step {} [{}] {}{}\n",
                     t + 1,
                     e.level.as_str(),
-                    e.detail,
+                    e.describe(),
                     if self.live[t] {
                         ""
                     } else {
@@ -799,10 +825,10 @@ impl Analysis {
         if !any {
             out.push_str("  no later step used its output\n");
         }
-        for e in self.edges.iter().filter(|e| e.to == Some(i)) {
+        for e in self.edges.iter().filter(|e| e.consumer() == Some(i)) {
             out.push_str(&format!(
                 "  <- step {} [{}] {}\n",
-                e.from + 1,
+                e.producer() + 1,
                 e.level.as_str(),
                 e.detail
             ));
@@ -814,8 +840,8 @@ impl Analysis {
             let mut seen = HashSet::from([i]);
             let mut end: Option<(usize, &Edge)> = None;
             'bfs: while let Some(x) = frontier.pop_front() {
-                for e in self.edges.iter().filter(|e| e.from == x) {
-                    match e.to {
+                for e in self.edges.iter().filter(|e| e.producer() == x) {
+                    match e.consumer() {
                         None => {
                             end = Some((x, e));
                             break 'bfs;
@@ -829,7 +855,7 @@ impl Analysis {
                 }
             }
             if let Some((mut x, sink_edge)) = end {
-                let mut chain = vec![format!("OUTCOME ({})", sink_edge.detail)];
+                let mut chain = vec![format!("OUTCOME ({})", sink_edge.describe())];
                 while x != i {
                     let Some(&(p, e)) = pred.get(&x) else { break };
                     chain.push(format!(
@@ -858,8 +884,8 @@ impl Analysis {
 }
 
 fn produce(
-    table: &mut HashMap<u64, TokenEntry>,
-    stop: &HashSet<u64>,
+    table: &mut FxHashMap<u64, TokenEntry>,
+    stop: &FxHashSet<u64>,
     text: &str,
     step: usize,
     class: u64,
@@ -893,14 +919,16 @@ fn produce(
 /// Match the distinctive tokens of a consumer's text against its context's table.
 fn consume(
     b: &mut Builder<'_>,
-    table: &mut HashMap<u64, TokenEntry>,
-    stop: &HashSet<u64>,
+    table: &mut FxHashMap<u64, TokenEntry>,
+    stop: &FxHashSet<u64>,
     text: &str,
     consumer: Option<usize>,
 ) {
-    let mut seen_here: HashSet<u64> = HashSet::new();
-    let mut credited: HashMap<u32, String> = HashMap::new();
-    let mut ambiguous: Vec<(u64, String)> = Vec::new();
+    let seen_here = &mut b.scratch;
+    seen_here.clear();
+    // producers credited so far, with one token each (a handful per consumer)
+    let mut credited: Vec<(u32, &str)> = Vec::new();
+    let mut ambiguous: Vec<(u64, &str)> = Vec::new();
     for_each_token(text, |h, tok| {
         if stop.contains(&h) || !seen_here.insert(h) {
             return;
@@ -910,33 +938,33 @@ fn consume(
                 return;
             }
             if e.others.is_empty() {
-                credited.entry(e.first).or_insert_with(|| tok.to_owned());
+                if !credited.iter().any(|(p, _)| *p == e.first) {
+                    credited.push((e.first, tok));
+                }
             } else if !is_weak(tok) {
-                ambiguous.push((h, tok.to_owned()));
+                ambiguous.push((h, tok));
             }
         }
     });
     for (h, tok) in ambiguous {
         let Some(e) = table.get(&h) else { continue };
-        let explained = credited.contains_key(&e.first)
-            || e.others.iter().any(|(s, _)| credited.contains_key(s));
+        let is_credited = |s: u32| credited.iter().any(|(p, _)| *p == s);
+        let explained = is_credited(e.first) || e.others.iter().any(|(s, _)| is_credited(*s));
         if !explained {
-            credited.insert(e.first, tok);
+            credited.push((e.first, tok));
         }
     }
-    let mut credited: Vec<(u32, String)> = credited.into_iter().collect();
-    credited.sort();
+    credited.sort_unstable();
+    let sink = consumer.is_none().then_some(Sink::Oracle);
     for (p, tok) in credited {
-        let sink = consumer.is_none().then_some(Sink::Oracle);
         b.edge(
             p as usize,
             consumer,
             EvidenceLevel::Content,
-            format!("`{tok}` reappears"),
+            tok.to_owned(),
             sink,
         );
     }
-    let _ = b.trace;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1048,7 +1076,10 @@ fn list(v: &[usize]) -> String {
 fn carried_costs(trace: &Trace, ctx: &[u32], prices: &PriceTable) -> Vec<Usd> {
     let steps = &trace.steps;
     let n = steps.len();
-    // average input-side price (femto-dollars per token) of each model call
+    // average input-side price (femto-dollars per token) of each model call; the
+    // price entry is looked up once per (model, day)
+    let mut cache: FxHashMap<(&str, Option<i64>), Option<&crate::cost::ModelPrice>> =
+        FxHashMap::default();
     let avg: Vec<u128> = steps
         .iter()
         .map(|s| {
@@ -1058,19 +1089,29 @@ fn carried_costs(trace: &Trace, ctx: &[u32], prices: &PriceTable) -> Vec<Usd> {
             let Some(model) = s.model.as_deref() else {
                 return 0;
             };
+            let at = s.started_at.or(trace.started_at);
+            let day = at.map(|t| t.as_second().div_euclid(86_400));
+            let entry =
+                *cache
+                    .entry((model, day))
+                    .or_insert_with(|| match prices.lookup(model, at) {
+                        crate::cost::PriceLookup::Exact(m)
+                        | crate::cost::PriceLookup::Prefix(m) => Some(m),
+                        crate::cost::PriceLookup::Unknown => None,
+                    });
+            let Some(m) = entry else { return 0 };
             let input_side = TokenUsage {
                 output: 0,
                 reasoning: 0,
                 ..s.tokens
             };
-            let at = s.started_at.or(trace.started_at);
-            prices
-                .price(model, &input_side, at)
-                .map(|p| {
-                    u128::try_from(p.usd.nanos().max(0)).unwrap_or(0) * 1_000_000
-                        / u128::from(s.tokens.prompt_total())
-                })
-                .unwrap_or(0)
+            let rates = match m.long_context {
+                Some((above, r)) if s.tokens.prompt_total() > above => r,
+                _ => m.rates,
+            };
+            let usd = crate::cost::cost_of(&rates, &input_side);
+            u128::try_from(usd.nanos().max(0)).unwrap_or(0) * 1_000_000
+                / u128::from(s.tokens.prompt_total())
         })
         .collect();
     let mut suffix: HashMap<u32, u128> = HashMap::new();

@@ -74,7 +74,7 @@ pub(crate) fn is_weak(tok: &str) -> bool {
 }
 
 /// Call `f` with the hash of every distinctive token of `text` (a token can repeat).
-pub(crate) fn for_each_token(text: &str, mut f: impl FnMut(u64, &str)) {
+pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str)) {
     let bytes = text.as_bytes();
     let mut i = 0;
     let n = bytes.len();
@@ -131,30 +131,17 @@ pub(crate) fn for_each_token(text: &str, mut f: impl FnMut(u64, &str)) {
     }
 }
 
-/// Call `f` with the hash of every standalone number of two or more digits in
-/// `text` (`2817`, `12.5`; not the digits inside `v2x` or `sales_2024`).
+/// Call `f` with the hash of every number token of `text` (two or more digits,
+/// optionally one decimal point: `2817`, `12.5`; not `v2x` or `ledger-212`). The
+/// hashes are those of [`for_each_token`], so a context's token table knows them.
 pub(crate) fn for_each_number(text: &str, mut f: impl FnMut(u64)) {
-    let b = text.as_bytes();
-    let n = b.len();
-    let mut i = 0;
-    while i < n {
-        if !b[i].is_ascii_digit()
-            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+    for_each_token(text, |h, tok| {
+        if tok.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && tok.bytes().filter(|b| *b == b'.').count() <= 1
         {
-            i += 1;
-            continue;
+            f(h);
         }
-        let start = i;
-        while i < n
-            && (b[i].is_ascii_digit() || (b[i] == b'.' && i + 1 < n && b[i + 1].is_ascii_digit()))
-        {
-            i += 1;
-        }
-        let standalone = i >= n || !(b[i].is_ascii_alphabetic() || b[i] == b'_');
-        if standalone && i - start >= 2 {
-            f(fnv1a(&b[start..i]));
-        }
-    }
+    });
 }
 
 #[cfg(test)]
@@ -189,7 +176,10 @@ mod tests {
     #[test]
     fn numbers_are_standalone_digit_runs() {
         let mut v = Vec::new();
-        for_each_number("total=2817, 12.5 and v2x sales_2024 7 x99", |h| v.push(h));
+        for_each_number(
+            "total=2817, 12.5 and v2x sales_2024 ledger-212 7 x99",
+            |h| v.push(h),
+        );
         assert_eq!(v, [fnv1a(b"2817"), fnv1a(b"12.5")]);
     }
 

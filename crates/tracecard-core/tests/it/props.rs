@@ -215,8 +215,8 @@ fn dump(t: &Trace, a: &Analysis) -> String {
     for e in &a.edges {
         out.push_str(&format!(
             "  {} -> {:?} {:?} {}\n",
-            e.from + 1,
-            e.to.map(|x| x + 1),
+            e.producer() + 1,
+            e.consumer().map(|x| x + 1),
             e.level,
             e.detail
         ));
@@ -261,19 +261,19 @@ proptest! {
         let a = Analysis::run(&t, PriceTable::bundled()).unwrap();
         // every producer of a live step, and of the outcome, is live
         for e in &a.edges {
-            let consumer_live = e.to.is_none_or(|c| a.live[c]);
+            let consumer_live = e.consumer().is_none_or(|c| a.live[c]);
             if consumer_live {
-                prop_assert!(a.live[e.from], "edge {:?} into a live consumer from a flagged step", e);
+                prop_assert!(a.live[e.producer()], "edge {:?} into a live consumer from a flagged step", e);
             }
         }
         // every ancestor of the outcome survives the joint removal, and the built-in
         // replayer agrees the outcome survives it
         let flagged: Vec<StepId> = t.steps.iter().filter(|s| !a.live[s.id.index()]).map(|s| s.id).collect();
         let mut ancestors = vec![false; t.steps.len()];
-        let mut stack: Vec<usize> = a.edges.iter().filter(|e| e.to.is_none()).map(|e| e.from).collect();
+        let mut stack: Vec<usize> = a.edges.iter().filter(|e| e.consumer().is_none()).map(|e| e.producer()).collect();
         while let Some(x) = stack.pop() {
             if !std::mem::replace(&mut ancestors[x], true) {
-                stack.extend(a.edges.iter().filter(|e| e.to == Some(x)).map(|e| e.from));
+                stack.extend(a.edges.iter().filter(|e| e.consumer() == Some(x)).map(|e| e.producer()));
             }
         }
         for id in &flagged {
