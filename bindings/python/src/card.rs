@@ -88,6 +88,11 @@ impl PyCardStep {
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         opt_usd_to_py(py, self.inner.carried_context_cost_usd)
     }
+    /// Own + carried-context cost of a redundant step (what pruning it saves).
+    #[getter]
+    fn wasted_cost_usd<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        opt_usd_to_py(py, self.inner.wasted_cost_usd)
+    }
     /// Whether the step's output never reached the outcome.
     #[getter]
     fn redundant(&self) -> bool {
@@ -175,6 +180,11 @@ impl PyTraceCard {
     #[getter]
     fn redundant_cost_usd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         usd_to_py(py, self.inner.redundant_cost_usd)
+    }
+    /// Own + carried-context cost of every redundant step.
+    #[getter]
+    fn wasted_cost_usd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        usd_to_py(py, self.inner.wasted_cost_usd)
     }
     #[getter]
     fn reported_cost_usd<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {

@@ -81,6 +81,11 @@ pub struct CardStep {
     /// (re-sent or cache-read) until a compaction drops it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carried_context_cost_usd: Option<Usd>,
+    /// For redundant steps: what removing it saves, its own cost plus the cost of
+    /// carrying its output in later calls. The cost-weighted figure costcraft
+    /// ranks prune candidates by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasted_cost_usd: Option<Usd>,
     /// Whether the step's output never reached the outcome.
     pub redundant: bool,
     /// Why it is redundant, in plain words.
@@ -188,6 +193,9 @@ pub struct TraceCard {
     pub tokens: TokenUsage,
     /// Sum of the own cost of the steps flagged redundant.
     pub redundant_cost_usd: Usd,
+    /// Sum of `wasted_cost_usd` (own + carried-context cost of redundant steps).
+    #[serde(default, skip_serializing_if = "is_zero_usd")]
+    pub wasted_cost_usd: Usd,
     /// Per-model, per-tool and per-agent totals.
     #[serde(default)]
     pub rollups: Rollups,
@@ -361,6 +369,7 @@ impl<'a> Compiler<'a> {
                 status: s.status,
                 subtree_cost_usd: None,
                 carried_context_cost_usd: None,
+                wasted_cost_usd: None,
                 redundant: false,
                 reason: None,
                 evidence: None,
@@ -433,6 +442,7 @@ impl<'a> Compiler<'a> {
             prices: self.prices.name().to_owned(),
             tokens: trace.total_tokens(),
             redundant_cost_usd: Usd::ZERO,
+            wasted_cost_usd: Usd::ZERO,
             rollups: Rollups::default(),
             steps,
             warnings,
@@ -447,6 +457,12 @@ impl<'a> Compiler<'a> {
             .filter(|s| s.redundant)
             .filter_map(|s| s.cost_usd)
             .sum();
+        for st in card.steps.iter_mut() {
+            st.wasted_cost_usd = st.redundant.then(|| {
+                st.cost_usd.unwrap_or_default() + st.carried_context_cost_usd.unwrap_or_default()
+            });
+        }
+        card.wasted_cost_usd = card.steps.iter().filter_map(|s| s.wasted_cost_usd).sum();
         card.rollups = rollups(&card);
         Ok(card)
     }
