@@ -204,15 +204,16 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
                     .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
                 let mut map = sin.rest;
                 map.insert("id".into(), serde_json::json!(0));
-                let step: Step =
-                    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
-                        Error::parse(
-                            path,
-                            Some(line),
-                            field_of(&e.to_string()).as_deref(),
-                            e.to_string(),
-                        )
-                    })?;
+                let step: Step = serde_path_to_error::deserialize(serde_json::Value::Object(map))
+                    .map_err(|e| {
+                    let field = e.path().to_string();
+                    Error::parse(
+                        path,
+                        Some(line),
+                        (field != ".").then_some(field.as_str()),
+                        e.inner().to_string(),
+                    )
+                })?;
                 steps.push((line, sin.id, step));
             }
             "outcome" => {
@@ -286,9 +287,4 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
     trace.source.files = vec![file];
     trace.validate()?;
     Ok(trace)
-}
-
-fn field_of(msg: &str) -> Option<String> {
-    // serde messages look like "unknown variant `x`, expected ..." or "invalid type: ... for field `kind`"
-    msg.split('`').nth(1).map(str::to_owned)
 }

@@ -78,6 +78,7 @@ fn bad_lines_are_typed_errors_with_line_and_field() {
     assert_eq!(e.kind(), ErrorKind::Parse);
     assert_eq!(e.line(), Some(4));
     assert!(e.to_string().contains("bad.jsonl:4"), "{e}");
+    assert!(e.to_string().contains("field `kind`"), "{e}");
     let mut lines: Vec<&str> = text.lines().collect();
     lines[2] = "{not json";
     let e = native::parse(Path::new("bad.jsonl"), &lines.join("\n")).unwrap_err();
