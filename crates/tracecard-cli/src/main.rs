@@ -306,7 +306,7 @@ fn unread_tools(
                 out,
                 "{:<36} {:>5} {:<20} {:<34} {:>12}  {}",
                 trace.session_id.chars().take(36).collect::<String>(),
-                s.id,
+                s.id.0,
                 s.tool.as_deref().unwrap_or("-"),
                 s.source_ref.as_deref().unwrap_or("-"),
                 analysis.carried[row.step].to_string(),
