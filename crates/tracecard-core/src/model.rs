@@ -18,7 +18,18 @@ use crate::money::Usd;
 /// 1-based position of a step in a trace, in execution order. Stable across the
 /// trace, its card and its analysis.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 #[serde(transparent)]
 pub struct StepId(pub u32);
@@ -294,7 +305,8 @@ impl Links {
 /// One step of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
-    /// Position in the trace (1-based, execution order).
+    /// Position in the trace (1-based, execution order; 0 = not yet assigned).
+    #[serde(default)]
     pub id: StepId,
     /// What the step is.
     pub kind: StepKind,

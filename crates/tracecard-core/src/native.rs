@@ -133,15 +133,6 @@ fn line<T: Serialize>(v: &T) -> Result<String> {
     Ok(s)
 }
 
-/// A step record as read: `id` optional (assigned by position when absent).
-#[derive(Deserialize)]
-struct StepIn {
-    #[serde(default)]
-    id: Option<StepId>,
-    #[serde(flatten)]
-    rest: serde_json::Map<String, serde_json::Value>,
-}
-
 /// Parse a native trace (either shape) from `text`; `path` is for messages.
 pub fn parse(path: &Path, text: &str) -> Result<Trace> {
     let trimmed = text.trim_start();
@@ -170,14 +161,50 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
     let mut warnings = Vec::new();
     let mut outcome = None;
     let file = path.display().to_string();
-    let parsed = crate::import::jsonl(path, text)?;
-    warnings.extend(parsed.warnings);
-    for (line, v) in parsed.lines {
-        let kind = v.get("record").and_then(|r| r.as_str()).unwrap_or("");
+    // One typed parse per line (no intermediate `Value`): a peek at `record`, then the
+    // record itself, with the failing field's path on error.
+    #[derive(Deserialize)]
+    struct Tag<'a> {
+        #[serde(borrow, default)]
+        record: Option<std::borrow::Cow<'a, str>>,
+    }
+    fn typed<'de, T: Deserialize<'de>>(path: &Path, line: u64, text: &'de str) -> Result<T> {
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text)).map_err(
+            |e| {
+                let field = e.path().to_string();
+                Error::parse(
+                    path,
+                    Some(line),
+                    (field != ".").then_some(field.as_str()),
+                    e.inner().to_string(),
+                )
+            },
+        )
+    }
+    let total = text.lines().count();
+    let ends_with_newline = text.ends_with('\n');
+    for (i, raw) in text.lines().enumerate() {
+        let line = i as u64 + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let tag: Tag<'_> = match serde_json::from_str(raw) {
+            Ok(t) => t,
+            Err(e) if i + 1 == total && !ends_with_newline && e.is_eof() => {
+                warnings.push(Warning::at(
+                    "truncated_line",
+                    format!("last line is incomplete ({} bytes; the session may still be running); skipped", raw.len()),
+                    &file,
+                    Some(line),
+                ));
+                continue;
+            }
+            Err(e) => return Err(Error::parse(path, Some(line), None, e.to_string())),
+        };
+        let kind = tag.record.as_deref().unwrap_or("");
         match kind {
             "session" => {
-                let h: SessionRecord = serde_json::from_value(v)
-                    .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
+                let h: SessionRecord = typed(path, line, raw)?;
                 if h.version > NATIVE_VERSION {
                     warnings.push(Warning::at(
                         "newer_format",
@@ -196,34 +223,16 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
                 trace = Some(t);
             }
             "step" => {
-                let mut v = v;
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("record");
-                }
-                let sin: StepIn = serde_json::from_value(v)
-                    .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
-                let mut map = sin.rest;
-                map.insert("id".into(), serde_json::json!(0));
-                let step: Step = serde_path_to_error::deserialize(serde_json::Value::Object(map))
-                    .map_err(|e| {
-                    let field = e.path().to_string();
-                    Error::parse(
-                        path,
-                        Some(line),
-                        (field != ".").then_some(field.as_str()),
-                        e.inner().to_string(),
-                    )
-                })?;
-                steps.push((line, sin.id, step));
+                let step: Step = typed(path, line, raw)?;
+                let id = (step.id.0 != 0).then_some(step.id);
+                steps.push((line, id, step));
             }
             "outcome" => {
-                let o: OutcomeRecord = serde_json::from_value(v)
-                    .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
+                let o: OutcomeRecord = typed(path, line, raw)?;
                 outcome = Some(o);
             }
             "warning" => {
-                let w: Warning = serde_json::from_value(v)
-                    .map_err(|e| Error::parse(path, Some(line), None, e.to_string()))?;
+                let w: Warning = typed(path, line, raw)?;
                 warnings.push(w);
             }
             other => warnings.push(Warning::at(
