@@ -5,11 +5,14 @@ use std::collections::{HashMap, HashSet};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::{Bfs, Reversed};
+use petgraph::Directed;
+use petgraph::csr::Csr;
+use petgraph::visit::Bfs;
 
 use super::EvidenceLevel;
-use super::tokens::{fnv1a, for_each_number, for_each_token, is_weak};
+use rayon::prelude::*;
+
+use super::tokens::{Toks, fnv1a, is_number, is_weak, tokens_of};
 use crate::Result;
 use crate::cost::PriceTable;
 use crate::model::{ContentCapture, StepId, StepKind, StepStatus, TokenUsage, Trace};
@@ -104,8 +107,9 @@ struct Builder<'a> {
     trace: &'a Trace,
     /// reused per consumer: the tokens already seen in its text
     scratch: FxHashSet<u64>,
+    /// the last (producer, consumer) pair pushed, to skip immediate repeats
+    last: Option<(u32, u32)>,
     edges: Vec<Edge>,
-    seen: FxHashSet<u64>,
 }
 
 impl Builder<'_> {
@@ -120,26 +124,14 @@ impl Builder<'_> {
         if Some(from) == to {
             return;
         }
-        let key = ((from as u64) << 32) | to.map(|t| t as u64).unwrap_or(u64::from(u32::MAX));
-        // keep one edge per pair, at its strongest level
-        if !self.seen.insert(key) {
-            if let Some(e) = self
-                .edges
-                .iter_mut()
-                .rev()
-                .take(64)
-                .find(|e| e.producer() == from && e.consumer() == to)
-            {
-                if level > e.level {
-                    e.level = level;
-                    e.detail = detail.into();
-                }
-            }
+        let pair = (from as u32, to.map(|t| t as u32).unwrap_or(SINK_NODE));
+        if self.last == Some(pair) {
             return;
         }
+        self.last = Some(pair);
         self.edges.push(Edge {
-            from: from as u32,
-            to: to.map(|t| t as u32).unwrap_or(SINK_NODE),
+            from: pair.0,
+            to: pair.1,
             level,
             sink,
             detail: detail.into(),
@@ -148,8 +140,7 @@ impl Builder<'_> {
 }
 
 fn is_shell(tool: &str) -> bool {
-    let t = tool.to_ascii_lowercase();
-    [
+    const SHELLS: &[&str] = &[
         "bash",
         "shell",
         "exec_command",
@@ -161,9 +152,13 @@ fn is_shell(tool: &str) -> bool {
         "sh",
         "powershell",
         "run",
-    ]
-    .iter()
-    .any(|k| t == *k || t.ends_with(&format!("_{k}")) || t.starts_with(&format!("{k}_")))
+    ];
+    let t = tool.to_ascii_lowercase();
+    SHELLS.iter().any(|k| {
+        t == *k
+            || t.strip_suffix(k).is_some_and(|r| r.ends_with('_'))
+            || t.strip_prefix(k).is_some_and(|r| r.starts_with('_'))
+    })
 }
 
 const READ_ONLY_COMMANDS: &[&str] = &[
@@ -300,6 +295,11 @@ fn may_have_side_effects(step: &crate::model::Step, content: bool) -> bool {
             _ => true,
         };
     }
+    name_mutates(tool)
+}
+
+/// Whether a (non-shell) tool name says it changes something (`write_file`, `deploy`).
+fn name_mutates(tool: &str) -> bool {
     let t = tool.to_ascii_lowercase();
     MUTATING_NAME_PARTS.iter().any(|p| t.contains(p))
 }
@@ -350,7 +350,7 @@ impl Analysis {
             trace,
             edges: Vec::with_capacity(n * 4),
             scratch: FxHashSet::default(),
-            seen: FxHashSet::with_capacity_and_hasher(n * 4, Default::default()),
+            last: None,
         };
 
         // Agent context of each step.
@@ -464,7 +464,7 @@ impl Analysis {
 
         // 4. content evidence, one pass, per agent context
         if content {
-            let mut tables: HashMap<u32, FxHashMap<u64, TokenEntry>> = HashMap::new();
+            let mut tables: FxHashMap<u32, FxHashMap<u64, TokenEntry>> = FxHashMap::default();
             // Tool and model names recur in every call that uses them; they are
             // vocabulary, not data.
             let stop: FxHashSet<u64> = steps
@@ -473,38 +473,38 @@ impl Analysis {
                 .flatten()
                 .map(|t| fnv1a(t.as_bytes()))
                 .collect();
-            let has_numbers: Vec<bool> = steps
+            // Every text is tokenised once, in parallel; the attribution pass below is
+            // sequential (first introducer wins) and works on the hashes.
+            let toks: Vec<(Toks<'_>, Toks<'_>)> = steps
+                .par_iter()
+                .map(|s| (tokens_of(text_of(&s.input)), tokens_of(text_of(&s.output))))
+                .collect();
+            let has_numbers: Vec<bool> = toks
                 .iter()
-                .map(|s| {
-                    let mut any = false;
-                    if let Some(t) = text_of(&s.output) {
-                        for_each_number(t, |_| any = true);
-                    }
-                    any
-                })
+                .map(|(_, out)| out.iter().any(|(_, t)| is_number(t)))
                 .collect();
             for (i, s) in steps.iter().enumerate() {
                 let c = ctx[i];
-                let consumer_text = match s.kind {
-                    StepKind::LlmCall | StepKind::Compaction => text_of(&s.output),
+                let (in_toks, out_toks) = &toks[i];
+                let consumer_toks = match s.kind {
+                    StepKind::LlmCall | StepKind::Compaction => {
+                        text_of(&s.output).map(|_| out_toks)
+                    }
                     StepKind::ToolUse | StepKind::Other | StepKind::SubagentSpawn => {
-                        text_of(&s.input)
+                        text_of(&s.input).map(|_| in_toks)
                     }
                     StepKind::UserInput => None,
                 };
-                if let Some(text) = consumer_text {
-                    consume(&mut b, tables.entry(c).or_default(), &stop, text, Some(i));
+                if let Some(ct) = consumer_toks {
+                    consume(&mut b, tables.entry(c).or_default(), &stop, ct, Some(i));
                     // Derived values: a number no producer in this context introduced
                     // (a sum, a count) was computed from the numbers just delivered.
                     // (numbers are tokens, so the context's table knows them all)
                     let seen = tables.entry(c).or_default();
-                    let mut novel = None;
-                    for_each_number(text, |h| {
-                        if novel.is_none() && !seen.contains_key(&h) && !stop.contains(&h) {
-                            novel = Some(h);
-                        }
-                    });
-                    if novel.is_some() {
+                    let novel = ct
+                        .iter()
+                        .any(|(h, t)| is_number(t) && !seen.contains_key(h) && !stop.contains(h));
+                    if novel {
                         // sources: the outputs delivered to this step, and the latest
                         // earlier output of this context, that carry numbers (write
                         // receipts such as "wrote 19 bytes" are not data)
@@ -536,23 +536,21 @@ impl Analysis {
                 if s.kind == StepKind::Compaction {
                     tables.entry(c).or_default().clear();
                 }
-                if s.kind == StepKind::SubagentSpawn {
+                if s.kind == StepKind::SubagentSpawn && text_of(&s.input).is_some() {
                     // the task prompt is introduced into the sub-agent's own context
-                    if let Some(text) = text_of(&s.input) {
-                        produce(
-                            tables.entry(i as u32).or_default(),
-                            &stop,
-                            text,
-                            i,
-                            class_of(&s.input),
-                        );
-                    }
+                    produce(
+                        tables.entry(i as u32).or_default(),
+                        &stop,
+                        in_toks,
+                        i,
+                        class_of(&s.input),
+                    );
                 }
-                if let Some(text) = text_of(&s.output) {
+                if text_of(&s.output).is_some() {
                     produce(
                         tables.entry(c).or_default(),
                         &stop,
-                        text,
+                        out_toks,
                         i,
                         class_of(&s.output),
                     );
@@ -562,7 +560,7 @@ impl Analysis {
             let root = tables.entry(ROOT).or_default();
             for e in &trace.outcome.evidence {
                 if let Some(m) = &e.message {
-                    consume(&mut b, root, &stop, m, None);
+                    consume(&mut b, root, &stop, &tokens_of(Some(m)), None);
                 }
             }
         }
@@ -641,8 +639,18 @@ impl Analysis {
                 );
             }
         }
+        // (tool names repeat: classify each once; shell commands are read per call)
+        let mut by_name: FxHashMap<&str, bool> = FxHashMap::default();
         for (i, s) in steps.iter().enumerate() {
-            if may_have_side_effects(s, content) {
+            let side_effect = match s.tool.as_deref() {
+                Some(t) if s.kind == StepKind::ToolUse && !is_shell(t) => {
+                    s.status == StepStatus::Ok
+                        && s.links.writes.is_empty()
+                        && *by_name.entry(t).or_insert_with(|| name_mutates(t))
+                }
+                _ => may_have_side_effects(s, content),
+            };
+            if side_effect {
                 b.edge(
                     i,
                     None,
@@ -653,25 +661,47 @@ impl Analysis {
             }
         }
 
-        // 7. liveness: reverse reachability from the sink
-        let mut g: DiGraph<(), ()> = DiGraph::with_capacity(n + 1, b.edges.len());
-        for _ in 0..=n {
-            g.add_node(());
-        }
-        let sink = NodeIndex::new(n);
+        // 7. liveness: reverse reachability from the sink, on a compressed (CSR)
+        //    graph of consumer → producer edges, sorted by counting sort in O(E)
+        let node_of = |e: &Edge| e.consumer().unwrap_or(n);
+        let mut count = vec![0usize; n + 2];
         for e in &b.edges {
-            g.add_edge(
-                NodeIndex::new(e.producer()),
-                e.consumer().map(NodeIndex::new).unwrap_or(sink),
-                (),
-            );
+            count[node_of(e) + 1] += 1;
         }
+        for k in 1..count.len() {
+            count[k] += count[k - 1];
+        }
+        let mut sorted: Vec<(u32, u32)> = vec![(0, 0); b.edges.len()];
+        let mut fill = count.clone();
+        for e in &b.edges {
+            let c = node_of(e);
+            sorted[fill[c]] = (c as u32, e.producer() as u32);
+            fill[c] += 1;
+        }
+        // within one consumer, producers ascending (Csr wants (u, v) order; the
+        // builder already keeps one edge per pair)
+        // (the same pair can come from several kinds of evidence: keep one)
+        let mut unique: Vec<(u32, u32)> = Vec::with_capacity(sorted.len());
+        for k in 0..=n {
+            let bucket = &mut sorted[count[k]..count[k + 1]];
+            bucket.sort_unstable();
+            for &e in bucket.iter() {
+                if unique.last() != Some(&e) {
+                    unique.push(e);
+                }
+            }
+        }
+        let sorted = unique;
         let mut live = vec![false; n];
-        let rev = Reversed(&g);
-        let mut bfs = Bfs::new(rev, sink);
-        while let Some(node) = bfs.next(rev) {
-            if node.index() < n {
-                live[node.index()] = true;
+        let rev: Csr<(), (), Directed, u32> = Csr::from_sorted_edges(&sorted).map_err(|_| {
+            crate::Error::validation("analysis", "dataflow edges out of order (internal error)")
+        })?;
+        if rev.node_count() > n {
+            let mut bfs = Bfs::new(&rev, n as u32);
+            while let Some(node) = bfs.next(&rev) {
+                if (node as usize) < n {
+                    live[node as usize] = true;
+                }
             }
         }
 
@@ -886,34 +916,38 @@ impl Analysis {
 fn produce(
     table: &mut FxHashMap<u64, TokenEntry>,
     stop: &FxHashSet<u64>,
-    text: &str,
+    toks: &[(u64, &str)],
     step: usize,
     class: u64,
 ) {
-    for_each_token(text, |h, _| match table.get_mut(&h) {
-        _ if stop.contains(&h) => {}
-        None => {
-            table.insert(
-                h,
-                TokenEntry {
-                    first: step as u32,
-                    first_class: class,
-                    others: Vec::new(),
-                },
-            );
+    for &(h, _) in toks {
+        if stop.contains(&h) {
+            continue;
         }
-        Some(e) => {
-            // a handful of alternative producers is enough to call the token ambiguous
-            // and to explain it; keeping them all would make common tokens quadratic
-            if e.others.len() < MAX_ALTERNATIVES
-                && e.first_class != class
-                && e.first as usize != step
-                && !e.others.iter().any(|(_, c)| *c == class)
-            {
-                e.others.push((step as u32, class));
+        match table.get_mut(&h) {
+            None => {
+                table.insert(
+                    h,
+                    TokenEntry {
+                        first: step as u32,
+                        first_class: class,
+                        others: Vec::new(),
+                    },
+                );
+            }
+            Some(e) => {
+                // a handful of alternative producers is enough to call the token
+                // ambiguous and to explain it; keeping them all would be quadratic
+                if e.others.len() < MAX_ALTERNATIVES
+                    && e.first_class != class
+                    && e.first as usize != step
+                    && !e.others.iter().any(|(_, c)| *c == class)
+                {
+                    e.others.push((step as u32, class));
+                }
             }
         }
-    });
+    }
 }
 
 /// Match the distinctive tokens of a consumer's text against its context's table.
@@ -921,7 +955,7 @@ fn consume(
     b: &mut Builder<'_>,
     table: &mut FxHashMap<u64, TokenEntry>,
     stop: &FxHashSet<u64>,
-    text: &str,
+    toks: &[(u64, &str)],
     consumer: Option<usize>,
 ) {
     let seen_here = &mut b.scratch;
@@ -929,13 +963,13 @@ fn consume(
     // producers credited so far, with one token each (a handful per consumer)
     let mut credited: Vec<(u32, &str)> = Vec::new();
     let mut ambiguous: Vec<(u64, &str)> = Vec::new();
-    for_each_token(text, |h, tok| {
+    for &(h, tok) in toks {
         if stop.contains(&h) || !seen_here.insert(h) {
-            return;
+            continue;
         }
         if let Some(e) = table.get(&h) {
             if Some(e.first as usize) == consumer {
-                return;
+                continue;
             }
             if e.others.is_empty() {
                 if !credited.iter().any(|(p, _)| *p == e.first) {
@@ -945,7 +979,7 @@ fn consume(
                 ambiguous.push((h, tok));
             }
         }
-    });
+    }
     for (h, tok) in ambiguous {
         let Some(e) = table.get(&h) else { continue };
         let is_credited = |s: u32| credited.iter().any(|(p, _)| *p == s);

@@ -131,17 +131,23 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
     }
 }
 
-/// Call `f` with the hash of every number token of `text` (two or more digits,
-/// optionally one decimal point: `2817`, `12.5`; not `v2x` or `ledger-212`). The
-/// hashes are those of [`for_each_token`], so a context's token table knows them.
-pub(crate) fn for_each_number(text: &str, mut f: impl FnMut(u64)) {
-    for_each_token(text, |h, tok| {
-        if tok.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-            && tok.bytes().filter(|b| *b == b'.').count() <= 1
-        {
-            f(h);
-        }
-    });
+/// A text's distinctive tokens, in order: `(hash, token)`.
+pub(crate) type Toks<'t> = Vec<(u64, &'t str)>;
+
+/// Every distinctive token of `text` (empty for `None`).
+pub(crate) fn tokens_of(text: Option<&str>) -> Toks<'_> {
+    let mut v = Vec::new();
+    if let Some(t) = text {
+        for_each_token(t, |h, tok| v.push((h, tok)));
+    }
+    v
+}
+
+/// Whether a token is a number (two or more digits, at most one decimal point:
+/// `2817`, `12.5`; not `v2x` or `ledger-212`, whose digits are part of a name).
+pub(crate) fn is_number(tok: &str) -> bool {
+    tok.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && tok.bytes().filter(|b| *b == b'.').count() <= 1
 }
 
 #[cfg(test)]
@@ -174,13 +180,14 @@ mod tests {
     }
 
     #[test]
-    fn numbers_are_standalone_digit_runs() {
-        let mut v = Vec::new();
-        for_each_number(
-            "total=2817, 12.5 and v2x sales_2024 ledger-212 7 x99",
-            |h| v.push(h),
-        );
-        assert_eq!(v, [fnv1a(b"2817"), fnv1a(b"12.5")]);
+    fn numbers_are_whole_number_tokens() {
+        let nums: Vec<&str> =
+            tokens_of(Some("total=2817, 12.5 and v2x sales_2024 ledger-212 7 x99"))
+                .into_iter()
+                .map(|(_, t)| t)
+                .filter(|t| is_number(t))
+                .collect();
+        assert_eq!(nums, ["2817", "12.5"]);
     }
 
     #[test]
