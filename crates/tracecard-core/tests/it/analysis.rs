@@ -102,3 +102,82 @@ fn claude_code_flags_are_plausible() {
         card.steps.len()
     );
 }
+
+/// Every file under the fixtures folder: each one a trace importer recognises is
+/// imported and compiled with the analysis, and the verdicts respect the invariants a
+/// user relies on: the final answer, user inputs and the final version of every file
+/// are never flagged, every flag has a reason and an evidence level, and every
+/// producer of a kept step is kept.
+#[test]
+fn every_fixture_compiles_and_flags_respect_the_invariants() {
+    let Some(root) = crate::fixtures::root() else {
+        return;
+    };
+    let mut sessions = 0;
+    let mut flagged = 0;
+    let mut formats = std::collections::BTreeSet::new();
+    for path in tracecard_core::import::discover(&root).unwrap() {
+        let Some(format) = tracecard_core::import::detect(&path).unwrap() else {
+            continue;
+        };
+        let traces = tracecard_core::load(&path, Some(format))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for t in &traces {
+            let card = Compiler::new()
+                .compile(t)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let a =
+                tracecard_core::analysis::Analysis::run(t, tracecard_core::PriceTable::bundled())
+                    .unwrap();
+            sessions += 1;
+            formats.insert(format.as_str());
+            let name = format!("{} / {}", path.display(), t.session_id);
+            if let Some(f) = t.outcome.final_step {
+                assert!(
+                    !card.step(f).unwrap().redundant,
+                    "{name}: final step {f} flagged"
+                );
+            }
+            let mut last_writer = std::collections::HashMap::new();
+            for s in &t.steps {
+                for w in &s.links.writes {
+                    last_writer.insert(w.clone(), s.id);
+                }
+            }
+            for (file, id) in &last_writer {
+                assert!(
+                    !card.step(*id).unwrap().redundant,
+                    "{name}: last writer {id} of {file} flagged"
+                );
+            }
+            for s in &card.steps {
+                if s.kind == StepKind::UserInput {
+                    assert!(!s.redundant, "{name}: user input {} flagged", s.id);
+                }
+                if s.redundant {
+                    flagged += 1;
+                    assert!(
+                        s.reason.is_some() && s.evidence.is_some(),
+                        "{name}: step {} lacks a reason",
+                        s.id
+                    );
+                }
+            }
+            for e in &a.edges {
+                if e.consumer().is_none_or(|c| a.live[c]) {
+                    assert!(
+                        a.live[e.producer()],
+                        "{name}: producer {} of a kept step is flagged",
+                        e.producer() + 1
+                    );
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{sessions} sessions in {} formats, {flagged} steps flagged",
+        formats.len()
+    );
+    assert!(sessions >= 60, "{sessions} sessions");
+    assert_eq!(formats.len(), 8, "{formats:?}"); // every format with fixtures (none exist for OpenClaw)
+}
