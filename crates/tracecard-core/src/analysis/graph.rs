@@ -139,7 +139,33 @@ impl Builder<'_> {
     }
 }
 
+/// Tools whose call *is* the session's outcome: the agent hands in its result.
+fn is_terminal_tool(tool: &str) -> bool {
+    const TERMINAL: &[&str] = &[
+        "finish",
+        "submit",
+        "final_answer",
+        "attempt_completion",
+        "task_complete",
+        "complete_task",
+        "done",
+        "return_answer",
+    ];
+    TERMINAL.contains(&tool.to_ascii_lowercase().as_str())
+}
+
+/// Program names that harnesses such as SWE-agent use as the tool name itself
+/// (`python reproduce.py`): their calls are shell commands.
+const PROGRAMS: &[&str] = &[
+    "python", "python3", "node", "make", "pip", "pip3", "npm", "npx", "cargo", "go", "git", "rm",
+    "mv", "cp", "touch", "mkdir", "sed", "patch", "chmod", "curl", "wget", "apt", "apt-get",
+    "docker", "pytest", "java", "javac", "gcc",
+];
+
 fn is_shell(tool: &str) -> bool {
+    if PROGRAMS.contains(&tool) {
+        return true;
+    }
     const SHELLS: &[&str] = &[
         "bash",
         "shell",
@@ -390,12 +416,31 @@ impl Analysis {
         let mut writes_dead: Vec<usize> = vec![0; n];
         let mut write_counter = 0u64;
         let mut write_counter_at: Vec<u64> = vec![0; n];
+        // the latest step that read the current version of an artifact: rewriting an
+        // artifact after reading it (view, then edit) builds on what was read
+        let mut last_reader: FxHashMap<&str, usize> = FxHashMap::default();
         for (i, s) in steps.iter().enumerate() {
             for a in &s.links.reads {
                 if let Some(&w) = last_write.get(a.as_str()) {
                     b.edge(w, Some(i), EvidenceLevel::Artifacts, a.clone(), None);
                 }
                 read_since.insert(a, true);
+            }
+            for a in &s.links.writes {
+                if let Some(r) = last_reader.remove(a.as_str()) {
+                    b.edge(
+                        r,
+                        Some(i),
+                        EvidenceLevel::Artifacts,
+                        format!("read before rewriting {a}"),
+                        None,
+                    );
+                }
+            }
+            for a in &s.links.reads {
+                if !s.links.writes.contains(a) {
+                    last_reader.insert(a, i);
+                }
             }
             for a in &s.links.writes {
                 writes_total[i] += 1;
@@ -636,6 +681,18 @@ impl Analysis {
                     EvidenceLevel::Structure,
                     "user input / compaction",
                     Some(Sink::Kept),
+                );
+            }
+        }
+        // handing in the result is the outcome
+        for (i, s) in steps.iter().enumerate() {
+            if s.kind == StepKind::ToolUse && s.tool.as_deref().is_some_and(is_terminal_tool) {
+                b.edge(
+                    i,
+                    None,
+                    EvidenceLevel::Ids,
+                    "hands in the result",
+                    Some(Sink::FinalAnswer),
                 );
             }
         }

@@ -107,6 +107,17 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
         }
         // components of paths (`a/b.rs`), qualified names (`mod::item`, `file.py::test_x`)
         // and dotted identifiers (`self.total_amount`) count on their own too
+        // path suffixes: `/repo/tests/x.py` also yields `tests/x.py`, the form a later
+        // command is likely to use relative to the working directory
+        if tok.contains('/') {
+            let mut rest = tok;
+            while let Some(k) = rest.find('/') {
+                rest = &rest[k + 1..];
+                if rest.contains('/') && distinctive(rest) {
+                    f(fnv1a(rest.as_bytes()), rest);
+                }
+            }
+        }
         if tok.contains(['/', ':', '.']) && !tok.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             for part in tok.split(['/', ':']).filter(|p| !p.is_empty()) {
                 if part.len() < tok.len() && distinctive(part) {

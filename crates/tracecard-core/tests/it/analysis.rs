@@ -181,3 +181,29 @@ fn every_fixture_compiles_and_flags_respect_the_invariants() {
     assert!(sessions >= 60, "{sessions} sessions");
     assert_eq!(formats.len(), 8, "{formats:?}"); // every format with fixtures (none exist for OpenClaw)
 }
+
+/// Hand-checked harness runs: SWE-agent's test-repo run is clean (find the file, open
+/// it, edit the line it showed, run it, submit), and OpenHands' `finish` hands in the
+/// result, so neither is ever waste.
+#[test]
+fn clean_harness_runs_have_no_waste() {
+    let Some(swe) = card("swe-agent/swe-agent__test-repo-i1.gpt4.traj") else {
+        return;
+    };
+    let flagged: Vec<_> = swe
+        .steps
+        .iter()
+        .filter(|s| s.redundant)
+        .map(|s| (s.id, s.reason.clone()))
+        .collect();
+    assert!(flagged.is_empty(), "{flagged:?}");
+    let Some(oh) = card("openhands/basic.json") else {
+        return;
+    };
+    let finish = oh
+        .steps
+        .iter()
+        .find(|s| s.tool.as_deref() == Some("finish"))
+        .unwrap();
+    assert!(!finish.redundant);
+}
