@@ -5,9 +5,7 @@ use tracecard_core::{Compiler, Format, OutcomeStatus, StepKind, StepStatus, Toke
 
 use crate::fixtures::{load, path};
 
-fn count(t: &Trace, k: StepKind) -> usize {
-    t.steps.iter().filter(|s| s.kind == k).count()
-}
+use crate::fixtures::count;
 
 fn links(t: &Trace) -> (usize, usize, usize) {
     let r = t.steps.iter().map(|s| s.links.requests.len()).sum();
@@ -111,16 +109,7 @@ fn mini_swe_agent_deepseek_chat_with_swebench_report() {
     );
     assert!(ev.artifacts.contains(&"django/utils/text.py".to_string()));
     assert_eq!(ev.artifacts.len(), 1 + 1 + 15);
-    assert!(
-        t.outcome
-            .answer
-            .as_ref()
-            .unwrap()
-            .text
-            .as_deref()
-            .unwrap()
-            .starts_with("diff --git a/django/utils/text.py")
-    );
+    assert!(crate::fixtures::answer_text(t).starts_with("diff --git a/django/utils/text.py"));
     // the submit command's output is the exit message (the patch)
     let last = t.steps.last().unwrap();
     assert_eq!(last.kind, StepKind::ToolUse);

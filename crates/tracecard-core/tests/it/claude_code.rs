@@ -15,9 +15,7 @@ fn one(rel: &str) -> Option<Trace> {
     Some(t)
 }
 
-fn count(t: &Trace, k: StepKind) -> usize {
-    t.steps.iter().filter(|s| s.kind == k).count()
-}
+use crate::fixtures::count;
 
 fn links(t: &Trace) -> (usize, usize, usize) {
     let sum = |f: fn(&tracecard_core::Step) -> usize| t.steps.iter().map(f).sum::<usize>();

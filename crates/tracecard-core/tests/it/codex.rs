@@ -5,9 +5,7 @@ use tracecard_core::{Compiler, ContentCapture, Format, StepKind, StepStatus, Tok
 
 use crate::fixtures::{load, path};
 
-fn count(t: &Trace, k: StepKind) -> usize {
-    t.steps.iter().filter(|s| s.kind == k).count()
-}
+use crate::fixtures::count;
 
 struct Facts {
     file: &'static str,
@@ -236,16 +234,7 @@ fn interrupted_call_and_outcome() {
             .unwrap()
             .starts_with("task_complete")
     );
-    assert!(
-        t.outcome
-            .answer
-            .as_ref()
-            .unwrap()
-            .text
-            .as_deref()
-            .unwrap()
-            .contains("len=647")
-    );
+    assert!(crate::fixtures::answer_text(t).contains("len=647"));
     // the first request's usage: last_token_usage of line 18
     let first = t
         .steps

@@ -40,3 +40,17 @@ pub fn load(rel: &str) -> Option<Vec<tracecard_core::Trace>> {
     let p = path(rel)?;
     Some(tracecard_core::load(&p, None).unwrap_or_else(|e| panic!("{rel}: {e}")))
 }
+
+/// The text of a trace's final answer (panics when there is none: a test failure).
+pub fn answer_text(t: &tracecard_core::Trace) -> &str {
+    t.outcome
+        .answer
+        .as_ref()
+        .and_then(|a| a.text.as_deref())
+        .expect("the trace has a final answer with text")
+}
+
+/// Number of steps of `kind` in `t`.
+pub fn count(t: &tracecard_core::Trace, kind: tracecard_core::StepKind) -> usize {
+    t.steps.iter().filter(|s| s.kind == kind).count()
+}

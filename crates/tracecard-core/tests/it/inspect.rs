@@ -7,9 +7,7 @@ use tracecard_core::{Compiler, Format, OutcomeStatus, StepKind, StepStatus, Toke
 
 use crate::fixtures::load;
 
-fn count(t: &Trace, k: StepKind) -> usize {
-    t.steps.iter().filter(|s| s.kind == k).count()
-}
+use crate::fixtures::count;
 
 fn links(t: &Trace) -> (usize, usize, usize) {
     (

@@ -220,16 +220,7 @@ fn langfuse_links_and_answers() {
     );
     assert_eq!(tool.links.consumes, vec![llm[0].id]);
     assert_eq!(llm[1].links.context, vec![tool.id]);
-    assert!(
-        t.outcome
-            .answer
-            .as_ref()
-            .unwrap()
-            .text
-            .as_deref()
-            .unwrap()
-            .contains("stormy")
-    );
+    assert!(crate::fixtures::answer_text(t).contains("stormy"));
     // the AGENT observation carries its own usageDetails (44/180): never counted
     assert_eq!(t.total_tokens().prompt_total(), 293);
     // openai-agents (OpenInference): tool id from llm.output_messages…tool_call.id,

@@ -28,9 +28,7 @@ fn imp(bytes: &[u8]) -> tracecard_core::Result<Vec<Trace>> {
     )
 }
 
-fn count(t: &Trace, k: StepKind) -> usize {
-    t.steps.iter().filter(|s| s.kind == k).count()
-}
+use crate::fixtures::count;
 
 #[test]
 fn sample_session() {
@@ -78,16 +76,7 @@ fn sample_session() {
         }
     );
     assert_eq!(t.outcome.final_step, Some(t.steps[8].id));
-    assert!(
-        t.outcome
-            .answer
-            .as_ref()
-            .unwrap()
-            .text
-            .as_deref()
-            .unwrap()
-            .starts_with("The 500 came from")
-    );
+    assert!(crate::fixtures::answer_text(t).starts_with("The 500 came from"));
     assert_eq!(t.outcome.reason.as_deref(), Some("stopReason stop"));
     // reconciliation with the harness's usage.cost.total (sum 0.0505605)
     let card = Compiler::new().compile(t).unwrap();

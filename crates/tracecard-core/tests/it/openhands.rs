@@ -6,9 +6,7 @@ use tracecard_core::{Compiler, Format, OutcomeStatus, StepKind, StepStatus, Toke
 
 use crate::fixtures::load;
 
-fn count(t: &Trace, k: StepKind) -> usize {
-    t.steps.iter().filter(|s| s.kind == k).count()
-}
+use crate::fixtures::count;
 
 struct Facts {
     file: &'static str,
@@ -210,16 +208,7 @@ fn legacy_resolver_output() {
         );
         assert_eq!(t.outcome.status, OutcomeStatus::Success);
         assert_eq!(t.outcome.evidence[0].verifier, "openhands-resolver");
-        assert!(
-            t.outcome
-                .answer
-                .as_ref()
-                .unwrap()
-                .text
-                .as_deref()
-                .unwrap()
-                .starts_with("diff --git")
-        );
+        assert!(crate::fixtures::answer_text(t).starts_with("diff --git"));
         let card = Compiler::new().compile(t).unwrap();
         // no model, no tokens: every call is priced by its metrics.costs entry
         assert_eq!(card.unpriced_steps, 0);

@@ -158,7 +158,7 @@ fn check_real(dir: &str, scenario: &str) -> Option<Trace> {
         users[0].output.as_ref().unwrap().text.as_deref(),
         side["user_prompt"].as_str()
     );
-    let answer = t.outcome.answer.as_ref().unwrap().text.as_deref().unwrap();
+    let answer = crate::fixtures::answer_text(&t);
     assert_eq!(
         answer,
         side["final_answer"].as_str().unwrap(),
@@ -303,17 +303,7 @@ fn readable_span_arrays_from_ai_sdk_6() {
         .iter()
         .find(|t| t.metadata["trace_id"] == "b3e700af9eab81e19f72f964d62a35af")
         .unwrap();
-    assert!(
-        haiku
-            .outcome
-            .answer
-            .as_ref()
-            .unwrap()
-            .text
-            .as_deref()
-            .unwrap()
-            .starts_with("Lines of code align")
-    );
+    assert!(crate::fixtures::answer_text(haiku).starts_with("Lines of code align"));
     let Some(ts) = load("otel-genai/vercel-ai-sdk-v6/ai-streamText.json") else {
         return;
     };
@@ -399,17 +389,7 @@ fn attribute_examples_map_through_the_shared_mapping() {
             1,
             "{label}"
         );
-        assert!(
-            t.outcome
-                .answer
-                .as_ref()
-                .unwrap()
-                .text
-                .as_deref()
-                .unwrap()
-                .contains("rainy"),
-            "{label}"
-        );
+        assert!(crate::fixtures::answer_text(t).contains("rainy"), "{label}");
     }
 }
 

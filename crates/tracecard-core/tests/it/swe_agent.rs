@@ -5,9 +5,7 @@ use tracecard_core::{Compiler, Format, OutcomeStatus, StepKind, TokenUsage, Trac
 
 use crate::fixtures::load;
 
-fn count(t: &Trace, k: StepKind) -> usize {
-    t.steps.iter().filter(|s| s.kind == k).count()
-}
+use crate::fixtures::count;
 
 fn rw(t: &Trace) -> (usize, usize) {
     (
