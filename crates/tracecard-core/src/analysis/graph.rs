@@ -102,9 +102,7 @@ struct TokenEntry {
     others: Vec<(u32, u64)>,
 }
 
-struct Builder<'a> {
-    #[allow(dead_code)]
-    trace: &'a Trace,
+struct Builder {
     /// reused per consumer: the tokens already seen in its text
     scratch: FxHashSet<u64>,
     /// the last (producer, consumer) pair pushed, to skip immediate repeats
@@ -112,7 +110,7 @@ struct Builder<'a> {
     edges: Vec<Edge>,
 }
 
-impl Builder<'_> {
+impl Builder {
     fn edge(
         &mut self,
         from: usize,
@@ -373,7 +371,6 @@ impl Analysis {
         let n = steps.len();
         let content = trace.source.content == ContentCapture::Full;
         let mut b = Builder {
-            trace,
             edges: Vec::with_capacity(n * 4),
             scratch: FxHashSet::default(),
             last: None,
@@ -1009,7 +1006,7 @@ fn produce(
 
 /// Match the distinctive tokens of a consumer's text against its context's table.
 fn consume(
-    b: &mut Builder<'_>,
+    b: &mut Builder,
     table: &mut FxHashMap<u64, TokenEntry>,
     stop: &FxHashSet<u64>,
     toks: &[(u64, &str)],
