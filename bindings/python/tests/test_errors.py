@@ -56,7 +56,7 @@ def test_parse_error_names_file_line_and_field(tmp_path: Path) -> None:
     with pytest.raises(tracecard.ParseError) as ei:
         tracecard.load(p)
     e = ei.value
-    assert e.path == str(p) and e.line == 3 and e.field == "teleport" and e.kind == "parse"
+    assert e.path == str(p) and e.line == 3 and e.field == "kind" and e.kind == "parse"
     assert f"{p}:3" in str(e)
 
 

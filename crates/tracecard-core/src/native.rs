@@ -172,15 +172,24 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
         serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text)).map_err(
             |e| {
                 let field = e.path().to_string();
+                // serde_json counts lines within the record: keep only the column
+                let inner = e.inner();
+                let msg = inner.to_string();
+                let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+                let msg = match msg.strip_suffix(&suffix) {
+                    Some(m) => format!("{m} (column {})", inner.column()),
+                    None => msg,
+                };
                 Error::parse(
                     path,
                     Some(line),
                     (field != ".").then_some(field.as_str()),
-                    e.inner().to_string(),
+                    msg,
                 )
             },
         )
     }
+
     let total = text.lines().count();
     let ends_with_newline = text.ends_with('\n');
     for (i, raw) in text.lines().enumerate() {
