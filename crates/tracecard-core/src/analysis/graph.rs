@@ -669,6 +669,34 @@ impl Analysis {
                 _ => {}
             }
         }
+        // the step whose output *is* the recorded answer handed it in (a submission
+        // command printing the patch, a final tool call)
+        if let Some(answer) = &trace.outcome.answer {
+            if let Some(i) = (0..n).rev().find(|&i| {
+                steps[i]
+                    .output
+                    .as_ref()
+                    .is_some_and(|o| o.hash == answer.hash)
+            }) {
+                b.edge(
+                    i,
+                    None,
+                    EvidenceLevel::Ids,
+                    "its output is the final answer",
+                    Some(Sink::FinalAnswer),
+                );
+            }
+        }
+        // the last model call answers the last turn, whatever the source named final
+        if let Some(a) = last_root_llm {
+            b.edge(
+                a,
+                None,
+                EvidenceLevel::Ids,
+                "answer to the last user turn",
+                Some(Sink::TurnAnswer),
+            );
+        }
         // user turns and compactions are never agent waste: what they consume stays
         for (i, s) in steps.iter().enumerate() {
             if matches!(s.kind, StepKind::UserInput | StepKind::Compaction) {

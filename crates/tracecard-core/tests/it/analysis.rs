@@ -207,3 +207,38 @@ fn clean_harness_runs_have_no_waste() {
         .unwrap();
     assert!(!finish.redundant);
 }
+
+/// mini-swe-agent hands in its patch with a shell command whose output is the
+/// submission; a pydantic-ai run ends with its structured `final_result` call. Both
+/// are the outcome, never waste.
+#[test]
+fn submissions_are_never_waste() {
+    let Some(mini) = card("mini-swe-agent/django__django-12983.deepseek-chat.traj.json") else {
+        return;
+    };
+    let last_tool = mini
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.kind == StepKind::ToolUse)
+        .unwrap();
+    assert!(
+        !last_tool.redundant,
+        "the submission step {} is flagged",
+        last_tool.id
+    );
+    let Some(pai) = card("langfuse/pydantic-ai-tools-2025-12-04.trace.json") else {
+        return;
+    };
+    let last_llm = pai
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.kind == StepKind::LlmCall)
+        .unwrap();
+    assert!(
+        !last_llm.redundant,
+        "the final_result call {} is flagged",
+        last_llm.id
+    );
+}
