@@ -538,14 +538,9 @@ impl Analysis {
                     StepKind::UserInput => None,
                 };
                 if let Some(ct) = consumer_toks {
-                    consume(&mut b, tables.entry(c).or_default(), &stop, ct, Some(i));
                     // Derived values: a number no producer in this context introduced
                     // (a sum, a count) was computed from the numbers just delivered.
-                    // (numbers are tokens, so the context's table knows them all)
-                    let seen = tables.entry(c).or_default();
-                    let novel = ct
-                        .iter()
-                        .any(|(h, t)| is_number(t) && !seen.contains_key(h) && !stop.contains(h));
+                    let novel = consume(&mut b, tables.entry(c).or_default(), &stop, ct, Some(i));
                     if novel {
                         // sources: the outputs delivered to this step, and the latest
                         // earlier output of this context, that carry numbers (write
@@ -602,7 +597,7 @@ impl Analysis {
             let root = tables.entry(ROOT).or_default();
             for e in &trace.outcome.evidence {
                 if let Some(m) = &e.message {
-                    consume(&mut b, root, &stop, &tokens_of(Some(m)), None);
+                    let _ = consume(&mut b, root, &stop, &tokens_of(Some(m)), None);
                 }
             }
         }
@@ -1006,18 +1001,16 @@ fn produce(
         if stop.contains(&h) {
             continue;
         }
-        match table.get_mut(&h) {
-            None => {
-                table.insert(
-                    h,
-                    TokenEntry {
-                        first: step as u32,
-                        first_class: class,
-                        others: Vec::new(),
-                    },
-                );
+        match table.entry(h) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(TokenEntry {
+                    first: step as u32,
+                    first_class: class,
+                    others: Vec::new(),
+                });
             }
-            Some(e) => {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let e = o.get_mut();
                 // a handful of alternative producers is enough to call the token
                 // ambiguous and to explain it; keeping them all would be quadratic
                 if e.others.len() < MAX_ALTERNATIVES
@@ -1039,27 +1032,31 @@ fn consume(
     stop: &FxHashSet<u64>,
     toks: &[(u64, &str)],
     consumer: Option<usize>,
-) {
+) -> bool {
     let seen_here = &mut b.scratch;
     seen_here.clear();
     // producers credited so far, with one token each (a handful per consumer)
     let mut credited: Vec<(u32, &str)> = Vec::new();
     let mut ambiguous: Vec<(u64, &str)> = Vec::new();
+    // a number token no producer of this context introduced (checked in the same probe)
+    let mut novel_number = false;
     for &(h, tok) in toks {
         if stop.contains(&h) || !seen_here.insert(h) {
             continue;
         }
-        if let Some(e) = table.get(&h) {
-            if Some(e.first as usize) == consumer {
-                continue;
+        let Some(e) = table.get(&h) else {
+            novel_number |= is_number(tok);
+            continue;
+        };
+        if Some(e.first as usize) == consumer {
+            continue;
+        }
+        if e.others.is_empty() {
+            if !credited.iter().any(|(p, _)| *p == e.first) {
+                credited.push((e.first, tok));
             }
-            if e.others.is_empty() {
-                if !credited.iter().any(|(p, _)| *p == e.first) {
-                    credited.push((e.first, tok));
-                }
-            } else if !is_weak(tok) {
-                ambiguous.push((h, tok));
-            }
+        } else if !is_weak(tok) {
+            ambiguous.push((h, tok));
         }
     }
     for (h, tok) in ambiguous {
@@ -1081,6 +1078,7 @@ fn consume(
             sink,
         );
     }
+    novel_number
 }
 
 #[allow(clippy::too_many_arguments)]
