@@ -969,7 +969,7 @@ impl Analysis {
                         "step {} [{}: {}]",
                         x + 1,
                         e.level.as_str(),
-                        e.detail
+                        e.describe()
                     ));
                     x = p;
                 }
