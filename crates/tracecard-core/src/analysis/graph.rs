@@ -937,7 +937,7 @@ impl Analysis {
                 "  <- step {} [{}] {}\n",
                 e.producer() + 1,
                 e.level.as_str(),
-                e.detail
+                e.describe()
             ));
         }
         if self.live[i] {
