@@ -925,7 +925,7 @@ impl Analysis {
                 None => out.push_str(&format!(
                     "  -> OUTCOME [{}] {}\n",
                     e.level.as_str(),
-                    e.detail
+                    e.describe()
                 )),
             }
         }
