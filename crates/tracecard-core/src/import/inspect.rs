@@ -62,17 +62,11 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     for (i, s) in samples.iter().enumerate() {
         out.push(sample_trace(input, &at, &log, s, &format!("samples[{i}]"))?);
     }
-    if out.is_empty() {
-        let mut t = Trace::new(input.stem(), "inspect");
-        t.warn(Warning::at(
-            "no_samples",
-            "the log holds no samples (header-only log)",
-            path.display().to_string(),
-            None,
-        ));
-        out.push(t);
-    }
-    Ok(out)
+    Ok(or_empty(
+        input,
+        out,
+        "the log holds no samples (header-only log)",
+    ))
 }
 
 fn read_entry<R: Read>(path: &Path, name: &str, r: R, total: &mut u64) -> Result<Value> {
@@ -149,17 +143,23 @@ fn import_eval_zip(input: &Input) -> Result<Vec<Trace>> {
         let at = At::new(path, None);
         out.push(sample_trace(input, &at, &header, &s, name)?);
     }
-    if out.is_empty() {
+    Ok(or_empty(input, out, "the archive holds no samples"))
+}
+
+/// `traces`, or one empty trace saying why when there are none (nothing is dropped
+/// silently: the card then shows the warning).
+fn or_empty(input: &Input, mut traces: Vec<Trace>, why: &str) -> Vec<Trace> {
+    if traces.is_empty() {
         let mut t = Trace::new(input.stem(), "inspect");
         t.warn(Warning::at(
             "no_samples",
-            "the archive holds no samples",
-            path.display().to_string(),
+            why,
+            input.path.display().to_string(),
             None,
         ));
-        out.push(t);
+        traces.push(t);
     }
-    Ok(out)
+    traces
 }
 
 /// How a usage record counts input tokens.
