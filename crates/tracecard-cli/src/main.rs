@@ -290,31 +290,51 @@ fn unread_tools(
     from: Option<Format>,
     table: &PriceTable,
 ) -> Result<ExitCode, Failure> {
+    use tracecard_core::Verdict;
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
+    let header = format!(
         "{:<36} {:>5} {:<20} {:<34} {:>12}  reason",
         "session", "step", "tool", "source_ref", "carried_usd"
-    )?;
-    let mut count = 0usize;
+    );
+    let mut unread = Vec::new();
+    let mut unproven = Vec::new();
     for trace in load_all(paths, from)? {
         let analysis = tracecard_core::analysis::Analysis::run(&trace, table)?;
         for row in analysis.unread_tools(&trace) {
-            count += 1;
-            let s = &trace.steps[row.step];
-            writeln!(
-                out,
+            let Some(s) = trace.step(row.step) else {
+                continue;
+            };
+            let line = format!(
                 "{:<36} {:>5} {:<20} {:<34} {:>12}  {}",
                 trace.session_id.chars().take(36).collect::<String>(),
                 s.id.0,
                 s.tool.as_deref().unwrap_or("-"),
                 s.source_ref.as_deref().unwrap_or("-"),
-                analysis.carried[row.step].to_string(),
+                analysis.carried[row.step.index()].to_string(),
                 row.reason
-            )?;
+            );
+            match row.verdict {
+                Verdict::Unproven => unproven.push(line),
+                _ => unread.push(line),
+            }
         }
     }
-    writeln!(out, "{count} unread tool call(s)")?;
+    writeln!(out, "{header}")?;
+    for line in &unread {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "{} unread tool call(s)", unread.len())?;
+    if !unproven.is_empty() {
+        writeln!(
+            out,
+            "\nunproven: delivered to a model call, nothing shows whether it was used (a replay decides)"
+        )?;
+        writeln!(out, "{header}")?;
+        for line in &unproven {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out, "{} unproven tool call(s)", unproven.len())?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

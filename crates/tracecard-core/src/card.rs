@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{self, Analysis, EvidenceLevel, Replayer};
+use crate::analysis::{self, Analysis, EvidenceLevel, Replayer, Verdict};
 use crate::cost::PriceTable;
 use crate::model::{
     OracleEvidence, OutcomeStatus, StepId, StepKind, StepStatus, TokenUsage, Trace, Warning,
@@ -86,15 +86,20 @@ pub struct CardStep {
     /// ranks prune candidates by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wasted_cost_usd: Option<Usd>,
-    /// Whether the step's output never reached the outcome.
+    /// `needed` (its output reaches the outcome), `redundant` (proven waste) or
+    /// `unproven` (delivered to a live decision; nothing shows whether it mattered).
+    #[serde(default)]
+    pub verdict: Verdict,
+    /// `verdict == redundant`: the step is proven waste (the seed's flag).
     pub redundant: bool,
-    /// Why it is redundant, in plain words.
+    /// Why it is redundant or unproven (or why a replay kept it), in plain words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Strongest evidence the verdict rests on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<EvidenceLevel>,
-    /// The replayer that confirmed the flag (`dataflow`, or a user replayer's name).
+    /// What confirmed the verdict: `dataflow` for the analysis's own flags,
+    /// `replay:<name>` when a replayer tested the step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmed_by: Option<String>,
     /// The step's id in the original file.
@@ -196,6 +201,14 @@ pub struct TraceCard {
     /// Sum of `wasted_cost_usd` (own + carried-context cost of redundant steps).
     #[serde(default, skip_serializing_if = "is_zero_usd")]
     pub wasted_cost_usd: Usd,
+    /// Own + carried-context cost of the `unproven` steps: the size of the open
+    /// question a replay would settle.
+    #[serde(default, skip_serializing_if = "is_zero_usd")]
+    pub unproven_cost_usd: Usd,
+    /// Counterfactual replays a user replayer ran for this card (the baseline
+    /// included); absent when no replayer was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replays_used: Option<u64>,
     /// Per-model, per-tool and per-agent totals.
     #[serde(default)]
     pub rollups: Rollups,
@@ -265,6 +278,7 @@ pub struct Compiler<'a> {
     prices: &'a PriceTable,
     analyze: bool,
     replayer: Option<&'a dyn Replayer>,
+    replay_budget: usize,
 }
 
 impl Default for Compiler<'static> {
@@ -281,6 +295,7 @@ impl Compiler<'static> {
             prices: PriceTable::bundled(),
             analyze: true,
             replayer: None,
+            replay_budget: analysis::DEFAULT_REPLAY_BUDGET,
         }
     }
 }
@@ -295,10 +310,11 @@ impl<'a> Compiler<'a> {
             prices,
             analyze: self.analyze,
             replayer: self.replayer,
+            replay_budget: self.replay_budget,
         }
     }
 
-    /// Turn the redundancy analysis off (every step `redundant: false`).
+    /// Turn the redundancy analysis off (every step `verdict: needed`).
     pub fn analyze(mut self, on: bool) -> Self {
         self.analyze = on;
         self
@@ -313,7 +329,15 @@ impl<'a> Compiler<'a> {
             prices: self.prices,
             analyze: self.analyze,
             replayer: Some(replayer),
+            replay_budget: self.replay_budget,
         }
+    }
+
+    /// Replays per session the replayer may run (the baseline included; default
+    /// [`analysis::DEFAULT_REPLAY_BUDGET`]).
+    pub fn replay_budget(mut self, budget: usize) -> Self {
+        self.replay_budget = budget;
+        self
     }
 
     /// Compile `trace` into a card.
@@ -370,6 +394,7 @@ impl<'a> Compiler<'a> {
                 subtree_cost_usd: None,
                 carried_context_cost_usd: None,
                 wasted_cost_usd: None,
+                verdict: Verdict::Needed,
                 redundant: false,
                 reason: None,
                 evidence: None,
@@ -443,13 +468,21 @@ impl<'a> Compiler<'a> {
             tokens: trace.total_tokens(),
             redundant_cost_usd: Usd::ZERO,
             wasted_cost_usd: Usd::ZERO,
+            unproven_cost_usd: Usd::ZERO,
+            replays_used: None,
             rollups: Rollups::default(),
             steps,
             warnings,
         };
         if self.analyze {
             let analysis = Analysis::run(trace, self.prices)?;
-            analysis::apply(&analysis, trace, &mut card, self.replayer)?;
+            analysis::apply(
+                &analysis,
+                trace,
+                &mut card,
+                self.replayer,
+                self.replay_budget,
+            )?;
         }
         card.redundant_cost_usd = card
             .steps
@@ -463,6 +496,14 @@ impl<'a> Compiler<'a> {
             });
         }
         card.wasted_cost_usd = card.steps.iter().filter_map(|s| s.wasted_cost_usd).sum();
+        card.unproven_cost_usd = card
+            .steps
+            .iter()
+            .filter(|s| s.verdict == Verdict::Unproven)
+            .map(|s| {
+                s.cost_usd.unwrap_or_default() + s.carried_context_cost_usd.unwrap_or_default()
+            })
+            .sum();
         card.rollups = rollups(&card);
         Ok(card)
     }

@@ -39,7 +39,7 @@ pub mod money;
 pub mod native;
 pub mod recorder;
 
-pub use analysis::{DataflowReplayer, EvidenceLevel, Replayer};
+pub use analysis::{DataflowReplayer, EvidenceLevel, Replayer, Verdict};
 pub use card::{CARD_SCHEMA_VERSION, CardStep, Compiler, CostSource, TraceCard};
 pub use cost::PriceTable;
 pub use error::{Error, ErrorKind, Result};

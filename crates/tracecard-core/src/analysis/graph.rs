@@ -9,8 +9,11 @@ use petgraph::Directed;
 use petgraph::csr::Csr;
 use petgraph::visit::Bfs;
 
-use super::EvidenceLevel;
 use rayon::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::EvidenceLevel;
 
 use super::tokens::{Toks, fnv1a, is_number, is_weak, tokens_of};
 use crate::Result;
@@ -55,33 +58,90 @@ pub struct Edge {
 
 const SINK_NODE: u32 = u32::MAX;
 
-/// A tool call whose output nothing read (see [`Analysis::unread_tools`]).
+/// A tool call whose output no later step used (see [`Analysis::unread_tools`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnreadTool {
-    /// 0-based step index.
-    pub step: usize,
+    /// The step.
+    pub step: StepId,
+    /// `Redundant` when the waste is proven; `Unproven` when the output was
+    /// delivered to a model call and nothing shows whether it mattered.
+    pub verdict: Verdict,
     /// Why it counts as unread.
     pub reason: String,
 }
 
-/// Why a step is redundant.
+/// The verdict on one step.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Its output reaches the outcome (a sink) through evidence of use.
+    #[default]
+    Needed,
+    /// Positive evidence of waste that a reviewer would accept: a duplicate of an
+    /// earlier step, an output never delivered, a dead store, a failed attempt
+    /// superseded by a success, an unused sub-agent, or only such steps used it.
+    Redundant,
+    /// Delivered to a live decision with nothing showing it was used or ignored: not
+    /// flagged; a replay decides.
+    Unproven,
+}
+
+impl Verdict {
+    /// Stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Needed => "needed",
+            Verdict::Redundant => "redundant",
+            Verdict::Unproven => "unproven",
+        }
+    }
+}
+
+/// The verdict on one step, with the reason and the evidence it rests on (both
+/// `None` for needed steps: their evidence is the path to the outcome, see
+/// [`Analysis::explain`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
-    /// Plain-words reason.
-    pub reason: String,
-    /// Evidence level the verdict rests on.
-    pub evidence: EvidenceLevel,
+pub struct Finding {
+    /// Needed, redundant or unproven.
+    pub verdict: Verdict,
+    /// Plain-words reason (redundant and unproven steps).
+    pub reason: Option<String>,
+    /// Evidence level the verdict rests on (redundant and unproven steps).
+    pub evidence: Option<EvidenceLevel>,
+}
+
+impl Finding {
+    fn needed() -> Finding {
+        Finding {
+            verdict: Verdict::Needed,
+            reason: None,
+            evidence: None,
+        }
+    }
 }
 
 /// Result of the analysis of one trace.
 #[derive(Debug, Clone)]
 pub struct Analysis {
-    /// Every evidence edge.
+    /// Every evidence edge (a duplicate's edges are credited to the step it repeats).
     pub edges: Vec<Edge>,
     /// Per step (index = id − 1): reaches a sink.
     pub live: Vec<bool>,
-    /// Per step: the verdict when redundant.
-    pub verdicts: Vec<Option<Verdict>>,
+    /// Per step: the verdict, its reason and evidence.
+    pub findings: Vec<Finding>,
     /// Per step: cost of carrying its output in later model calls of its context.
     pub carried: Vec<Usd>,
     /// Whether content evidence was available (the source carried content).
@@ -465,8 +525,23 @@ impl Analysis {
             );
         }
 
-        // 3. duplicates: same tool, same input, same output, same context, no write
-        //    and no compaction in between
+        // tools that may change the environment without declaring what they wrote
+        // (tool names repeat: classify each once; shell commands are read per call)
+        let mut by_name: FxHashMap<&str, bool> = FxHashMap::default();
+        let side_effects: Vec<bool> = steps
+            .iter()
+            .map(|s| match s.tool.as_deref() {
+                Some(t) if s.kind == StepKind::ToolUse && !is_shell(t) => {
+                    s.status == StepStatus::Ok
+                        && s.links.writes.is_empty()
+                        && *by_name.entry(t).or_insert_with(|| name_mutates(t))
+                }
+                _ => may_have_side_effects(s, content),
+            })
+            .collect();
+
+        // 3. duplicates: same tool, same input, same output, same context, no write,
+        //    no side effect and no compaction in between
         let mut duplicate_of: Vec<Option<usize>> = vec![None; n];
         let mut epoch: HashMap<u32, u64> = HashMap::new();
         // (context, tool, input hash) → (first step, output class, compaction epoch, writes so far)
@@ -479,6 +554,7 @@ impl Analysis {
             }
             if !matches!(s.kind, StepKind::ToolUse | StepKind::Other)
                 || s.status == StepStatus::Error
+                || side_effects[i]
             {
                 continue;
             }
@@ -716,17 +792,7 @@ impl Analysis {
                 );
             }
         }
-        // (tool names repeat: classify each once; shell commands are read per call)
-        let mut by_name: FxHashMap<&str, bool> = FxHashMap::default();
-        for (i, s) in steps.iter().enumerate() {
-            let side_effect = match s.tool.as_deref() {
-                Some(t) if s.kind == StepKind::ToolUse && !is_shell(t) => {
-                    s.status == StepStatus::Ok
-                        && s.links.writes.is_empty()
-                        && *by_name.entry(t).or_insert_with(|| name_mutates(t))
-                }
-                _ => may_have_side_effects(s, content),
-            };
+        for (i, &side_effect) in side_effects.iter().enumerate() {
             if side_effect {
                 b.edge(
                     i,
@@ -737,6 +803,15 @@ impl Analysis {
                 );
             }
         }
+
+        // a duplicate adds nothing its original did not already put in the same
+        // context: whatever used its output is credited to the original
+        for e in &mut b.edges {
+            if let Some(o) = duplicate_of[e.from as usize] {
+                e.from = o as u32;
+            }
+        }
+        b.edges.retain(|e| e.consumer() != Some(e.producer()));
 
         // 7. liveness: reverse reachability from the sink, on a compressed (CSR)
         //    graph of consumer → producer edges, sorted by counting sort in O(E)
@@ -783,44 +858,31 @@ impl Analysis {
         }
 
         // 8. verdicts
-        let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for e in &b.edges {
-            if let Some(t) = e.consumer() {
-                out_edges[e.producer()].push(t);
-            }
-        }
-        let mut verdicts: Vec<Option<Verdict>> = vec![None; n];
-        for i in 0..n {
-            if live[i] {
-                continue;
-            }
-            verdicts[i] = Some(verdict(
-                i,
-                trace,
-                &ctx,
-                &live,
-                &out_edges,
-                &duplicate_of,
-                &overwritten,
-                &writes_total,
-                &writes_dead,
-                content,
-            ));
-        }
+        let facts = Facts::gather(trace, &ctx, &b.edges, content);
+        let waste = Waste {
+            duplicate_of: &duplicate_of,
+            overwritten: &overwritten,
+            writes_total: &writes_total,
+            writes_dead: &writes_dead,
+        };
+        let findings = facts.judge(trace, &live, &waste);
 
         let carried = carried_costs(trace, &ctx, prices);
         Ok(Analysis {
             edges: b.edges,
             live,
-            verdicts,
+            findings,
             carried,
             content_checked: content || n == 0,
             duplicate_of,
         })
     }
 
-    /// Tool calls whose output no later step read (no outgoing evidence edge to a
+    /// Tool calls whose output no later step used (no outgoing evidence edge to a
     /// step or to the outcome): the trace-query-layer check, cheaper than a card.
+    /// Each carries its verdict: `Redundant` (proven waste) or `Unproven` (delivered
+    /// to a model call; nothing shows whether it mattered), so callers can list the
+    /// two apart.
     pub fn unread_tools(&self, trace: &Trace) -> Vec<UnreadTool> {
         let mut has_reader = vec![false; trace.steps.len()];
         for e in &self.edges {
@@ -831,16 +893,13 @@ impl Analysis {
             .iter()
             .enumerate()
             .filter(|(i, s)| s.kind == StepKind::ToolUse && !has_reader[*i])
-            .map(|(i, s)| UnreadTool {
-                step: i,
-                reason: match self.duplicate_of[i] {
-                    Some(d) => format!("duplicate of step {} with the same inputs", d + 1),
-                    None if s.status == StepStatus::Error => {
-                        "failed call; its error was not read".into()
-                    }
-                    None if self.content_checked => "no later step reused its output".into(),
-                    None => "no later step received its output".into(),
-                },
+            .filter_map(|(i, s)| {
+                let f = &self.findings[i];
+                (f.verdict != Verdict::Needed).then(|| UnreadTool {
+                    step: s.id,
+                    verdict: f.verdict,
+                    reason: f.reason.clone().unwrap_or_default(),
+                })
             })
             .collect()
     }
@@ -916,10 +975,10 @@ impl Analysis {
                     t + 1,
                     e.level.as_str(),
                     e.describe(),
-                    if self.live[t] {
-                        ""
-                    } else {
-                        " (that step is redundant)"
+                    match self.findings[t].verdict {
+                        Verdict::Needed => "",
+                        Verdict::Redundant => " (that step is redundant)",
+                        Verdict::Unproven => " (that step is unproven)",
                     }
                 )),
                 None => out.push_str(&format!(
@@ -979,11 +1038,13 @@ impl Analysis {
             } else {
                 out.push_str("  live: never flagged (user input or compaction)\n");
             }
-        } else if let Some(v) = &self.verdicts[i] {
+        } else {
+            let f = &self.findings[i];
             out.push_str(&format!(
-                "  redundant [{}]: {}\n",
-                v.evidence.as_str(),
-                v.reason
+                "  {} [{}]: {}\n",
+                f.verdict.as_str(),
+                f.evidence.map(EvidenceLevel::as_str).unwrap_or("-"),
+                f.reason.as_deref().unwrap_or("")
             ));
         }
         Some(out)
@@ -1081,99 +1142,300 @@ fn consume(
     novel_number
 }
 
-#[allow(clippy::too_many_arguments)]
-fn verdict(
-    i: usize,
-    trace: &Trace,
-    ctx: &[u32],
-    live: &[bool],
-    out_edges: &[Vec<usize>],
-    duplicate_of: &[Option<usize>],
-    overwritten: &[Option<usize>],
-    writes_total: &[usize],
-    writes_dead: &[usize],
+/// What the artifact and duplicate passes found, for the verdicts.
+struct Waste<'a> {
+    duplicate_of: &'a [Option<usize>],
+    overwritten: &'a [Option<usize>],
+    writes_total: &'a [usize],
+    writes_dead: &'a [usize],
+}
+
+/// Per-step facts the verdicts are judged on.
+struct Facts {
+    ctx: Vec<u32>,
+    /// Steps with an evidence edge from this step (not the sink).
+    users: Vec<Vec<usize>>,
+    /// Steps this step's output was handed to: `links.context` and `links.consumes`
+    /// of later steps, and for a model call that requested nothing, the next model
+    /// call of its context (the conversation carries its text).
+    delivered: Vec<Vec<usize>>,
+    /// Contexts in which the source records deliveries (`links.context`).
+    delivery_known: FxHashSet<u32>,
     content: bool,
-) -> Verdict {
-    let s = &trace.steps[i];
-    let has_text = content && text_of(&s.output).is_some();
-    let level = if has_text {
-        EvidenceLevel::Content
-    } else {
-        EvidenceLevel::Structure
-    };
-    // inside a sub-agent whose result was not used
-    let mut c = ctx[i];
-    while c != ROOT {
-        let spawn = c as usize;
-        if !live[spawn] {
-            return Verdict {
-                reason: format!(
-                    "inside sub-agent step {} whose result was not used",
-                    spawn + 1
-                ),
-                evidence: EvidenceLevel::Ids,
-            };
+}
+
+/// How many rounds the verdicts are re-judged before the demotion-only pass.
+const JUDGE_ROUNDS: usize = 8;
+
+impl Facts {
+    fn gather(trace: &Trace, ctx: &[u32], edges: &[Edge], content: bool) -> Facts {
+        let steps = &trace.steps;
+        let n = steps.len();
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for e in edges {
+            if let Some(t) = e.consumer() {
+                users[e.producer()].push(t);
+            }
         }
-        c = ctx[spawn];
+        let mut delivered: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut delivery_known = FxHashSet::default();
+        for (i, s) in steps.iter().enumerate() {
+            if !s.links.context.is_empty() {
+                delivery_known.insert(ctx[i]);
+            }
+            for p in s.links.context.iter().chain(&s.links.consumes) {
+                if p.index() < n && p.index() != i {
+                    delivered[p.index()].push(i);
+                }
+            }
+        }
+        let mut next_call: FxHashMap<u32, usize> = FxHashMap::default();
+        for i in (0..n).rev() {
+            let s = &steps[i];
+            if s.kind != StepKind::LlmCall {
+                continue;
+            }
+            if s.links.requests.is_empty() {
+                if let Some(&next) = next_call.get(&ctx[i]) {
+                    delivered[i].push(next);
+                }
+            }
+            next_call.insert(ctx[i], i);
+        }
+        for v in users.iter_mut().chain(delivered.iter_mut()) {
+            v.sort_unstable();
+            v.dedup();
+        }
+        Facts {
+            ctx: ctx.to_vec(),
+            users,
+            delivered,
+            delivery_known,
+            content,
+        }
     }
-    if s.kind == StepKind::SubagentSpawn {
-        return Verdict {
-            reason: "sub-agent result unused".into(),
-            evidence: level,
-        };
+
+    /// Whether step `u` runs inside the sub-agent spawned by step `spawn`.
+    fn within(&self, u: usize, spawn: usize) -> bool {
+        let mut c = self.ctx[u];
+        while c != ROOT {
+            if c as usize == spawn {
+                return true;
+            }
+            c = self.ctx[c as usize];
+        }
+        false
     }
-    if let Some(d) = duplicate_of[i] {
-        return Verdict {
-            reason: format!("duplicate of step {} with the same inputs", d + 1),
-            evidence: if has_text {
-                EvidenceLevel::Content
+
+    /// The verdict of every step: needed when live; redundant when a proof of waste
+    /// holds under the verdicts of the others; unproven otherwise. The redundant set
+    /// is a greatest fixpoint (optimistic start, re-judged), then a demotion-only
+    /// pass guarantees that every redundant step keeps its proof: nothing kept uses
+    /// it, so the redundant steps can be removed together.
+    fn judge(&self, trace: &Trace, live: &[bool], w: &Waste<'_>) -> Vec<Finding> {
+        let n = live.len();
+        let mut red: Vec<bool> = live.iter().map(|l| !l).collect();
+        for _ in 0..JUDGE_ROUNDS {
+            let mut changed = false;
+            for i in (0..n).filter(|&i| !live[i]) {
+                let proven = self.proof(i, trace, &red, w).is_some();
+                changed |= proven != red[i];
+                red[i] = proven;
+            }
+            if !changed {
+                break;
+            }
+        }
+        // demotion only: a demoted step can only invalidate the proofs of the steps
+        // whose output reached it and of the steps inside it (a sub-agent)
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for i in 0..n {
+            for &u in self.users[i].iter().chain(&self.delivered[i]) {
+                dependents[u].push(i);
+            }
+            if self.ctx[i] != ROOT {
+                dependents[self.ctx[i] as usize].push(i);
+            }
+        }
+        let mut work: Vec<usize> = (0..n).filter(|&i| red[i]).collect();
+        while let Some(i) = work.pop() {
+            if red[i] && self.proof(i, trace, &red, w).is_none() {
+                red[i] = false;
+                work.extend(dependents[i].iter().copied().filter(|&d| red[d]));
+            }
+        }
+        (0..n)
+            .map(|i| {
+                if live[i] {
+                    return Finding::needed();
+                }
+                match self.proof(i, trace, &red, w) {
+                    Some((reason, evidence)) if red[i] => Finding {
+                        verdict: Verdict::Redundant,
+                        reason: Some(reason),
+                        evidence: Some(evidence),
+                    },
+                    _ => Finding {
+                        verdict: Verdict::Unproven,
+                        reason: Some(self.open_question(i, &red)),
+                        evidence: Some(self.level(trace, i)),
+                    },
+                }
+            })
+            .collect()
+    }
+
+    fn level(&self, trace: &Trace, i: usize) -> EvidenceLevel {
+        if self.content && text_of(&trace.steps[i].output).is_some() {
+            EvidenceLevel::Content
+        } else {
+            EvidenceLevel::Structure
+        }
+    }
+
+    /// A proof that step `i` is waste, given which other steps are redundant (`red`).
+    fn proof(
+        &self,
+        i: usize,
+        trace: &Trace,
+        red: &[bool],
+        w: &Waste<'_>,
+    ) -> Option<(String, EvidenceLevel)> {
+        let s = &trace.steps[i];
+        let level = self.level(trace, i);
+        // nothing that stays may use it
+        if self.users[i].iter().any(|&u| !red[u]) {
+            return None;
+        }
+        let mut c = self.ctx[i];
+        while c != ROOT {
+            if red[c as usize] {
+                return Some((
+                    format!("inside sub-agent step {} whose result was not used", c + 1),
+                    EvidenceLevel::Ids,
+                ));
+            }
+            c = self.ctx[c as usize];
+        }
+        if s.kind == StepKind::SubagentSpawn {
+            let mut outside: Vec<usize> = self.users[i]
+                .iter()
+                .chain(&self.delivered[i])
+                .copied()
+                .filter(|&u| !self.within(u, i))
+                .collect();
+            outside.sort_unstable();
+            outside.dedup();
+            return if outside.is_empty() {
+                self.delivery_known.contains(&self.ctx[i]).then(|| {
+                    (
+                        "sub-agent result never delivered to a model call".to_owned(),
+                        EvidenceLevel::Structure,
+                    )
+                })
+            } else if outside.iter().all(|&u| red[u]) {
+                Some((
+                    format!(
+                        "sub-agent result used only by redundant steps ({})",
+                        list(&outside)
+                    ),
+                    level,
+                ))
             } else {
-                EvidenceLevel::Ids
-            },
-        };
-    }
-    if writes_total[i] > 0 && writes_dead[i] == writes_total[i] {
-        if let Some(o) = overwritten[i] {
-            return Verdict {
-                reason: format!("overwritten by step {} before any read", o + 1),
-                evidence: EvidenceLevel::Artifacts,
+                None
             };
         }
-    }
-    if s.status == StepStatus::Error {
-        if let Some(later) = trace.steps[i + 1..].iter().position(|t| {
-            t.tool == s.tool
-                && t.kind == s.kind
-                && t.status == StepStatus::Ok
-                && ctx[t.id.index()] == ctx[i]
-        }) {
-            return Verdict {
-                reason: format!("failed attempt superseded by step {}", i + 2 + later),
-                evidence: level,
-            };
+        if let Some(o) = w.duplicate_of[i] {
+            if !red[o] {
+                return Some((
+                    format!(
+                        "duplicate of step {} with the same inputs and output",
+                        o + 1
+                    ),
+                    if level == EvidenceLevel::Content {
+                        EvidenceLevel::Content
+                    } else {
+                        EvidenceLevel::Ids
+                    },
+                ));
+            }
         }
+        if w.writes_total[i] > 0 && w.writes_dead[i] == w.writes_total[i] {
+            if let Some(o) = w.overwritten[i] {
+                return Some((
+                    format!("overwritten by step {} before any read", o + 1),
+                    EvidenceLevel::Artifacts,
+                ));
+            }
+        }
+        // a failed call whose error text was checked and reused nowhere, retried
+        // successfully in the same context
+        if s.status == StepStatus::Error && level == EvidenceLevel::Content {
+            if let Some(later) = trace.steps[i + 1..].iter().position(|t| {
+                t.tool == s.tool
+                    && t.kind == s.kind
+                    && t.status == StepStatus::Ok
+                    && self.ctx[t.id.index()] == self.ctx[i]
+            }) {
+                return Some((
+                    format!("failed attempt superseded by step {}", i + 2 + later),
+                    level,
+                ));
+            }
+        }
+        let mut to: Vec<usize> = self.users[i]
+            .iter()
+            .chain(&self.delivered[i])
+            .copied()
+            .collect();
+        to.sort_unstable();
+        to.dedup();
+        if to.is_empty() {
+            return self.delivery_known.contains(&self.ctx[i]).then(|| {
+                let what = if s.kind == StepKind::LlmCall {
+                    "output never delivered to a later step"
+                } else {
+                    "output never delivered to a model call"
+                };
+                (what.to_owned(), EvidenceLevel::Structure)
+            });
+        }
+        if to.iter().all(|&u| red[u]) {
+            return Some(
+                if s.kind == StepKind::LlmCall && !s.links.requests.is_empty() {
+                    (
+                        format!("requested only redundant steps ({})", list(&to)),
+                        EvidenceLevel::Ids,
+                    )
+                } else {
+                    (
+                        format!("output used only by redundant steps ({})", list(&to)),
+                        level,
+                    )
+                },
+            );
+        }
+        None
     }
-    let consumers: Vec<usize> = {
-        let mut v = out_edges[i].clone();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    if s.kind == StepKind::LlmCall && !s.links.requests.is_empty() && !consumers.is_empty() {
-        return Verdict {
-            reason: format!("requested only redundant steps ({})", list(&consumers)),
-            evidence: EvidenceLevel::Ids,
-        };
-    }
-    if !consumers.is_empty() {
-        return Verdict {
-            reason: format!("output used only by redundant steps ({})", list(&consumers)),
-            evidence: level,
-        };
-    }
-    Verdict {
-        reason: "output never read downstream".into(),
-        evidence: level,
+
+    /// Why a step that is neither proven needed nor proven waste is left open.
+    fn open_question(&self, i: usize, red: &[bool]) -> String {
+        let kept = |v: &[usize]| v.iter().copied().filter(|&u| !red[u]).collect::<Vec<_>>();
+        let users = kept(&self.users[i]);
+        if !users.is_empty() {
+            return format!("used by unproven step(s) {}", list(&users));
+        }
+        let to = kept(&self.delivered[i]);
+        if !to.is_empty() {
+            return format!(
+                "delivered to step(s) {}; nothing shows whether it was used",
+                list(&to)
+            );
+        }
+        if !self.delivery_known.contains(&self.ctx[i]) {
+            return "the source records no delivery; nothing shows whether it was used".into();
+        }
+        "nothing shows whether it was used".into()
     }
 }
 

@@ -33,7 +33,7 @@ pub(crate) mod tokens;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use graph::{Analysis, Edge, Sink, UnreadTool, Verdict};
+pub use graph::{Analysis, Edge, Finding, Sink, UnreadTool, Verdict};
 
 use crate::card::TraceCard;
 use crate::model::{Outcome, OutcomeStatus, StepId, Trace, Warning};
@@ -84,8 +84,12 @@ pub trait Replayer: Send + Sync {
     fn replay(&self, trace: &Trace, removed: &[StepId]) -> Result<Outcome>;
 }
 
-/// The built-in replayer: the outcome survives exactly when no removed step is live
-/// (every sink keeps all its producers).
+/// Replays per session a user replayer may run by default (the baseline included).
+pub const DEFAULT_REPLAY_BUDGET: usize = 32;
+
+/// The built-in replayer: the outcome survives exactly when every removed step is
+/// proven redundant (a removed needed step breaks a path to a sink; a removed
+/// unproven step may have mattered, so the answer is `unknown`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DataflowReplayer;
 
@@ -96,49 +100,58 @@ impl Replayer for DataflowReplayer {
 
     fn replay(&self, trace: &Trace, removed: &[StepId]) -> Result<Outcome> {
         let a = Analysis::run(trace, crate::PriceTable::bundled())?;
-        match removed
-            .iter()
-            .find(|id| a.live.get(id.index()).copied().unwrap_or(false))
-        {
+        let kept = |id: &&StepId| {
+            a.findings
+                .get(id.index())
+                .is_some_and(|f| f.verdict != Verdict::Redundant)
+        };
+        match removed.iter().find(kept) {
             None => Ok(trace.outcome.clone()),
             Some(id) => Ok(Outcome {
                 status: OutcomeStatus::Unknown,
-                reason: Some(format!("step {id} reaches the outcome and was removed")),
+                reason: Some(format!("step {id} is not proven redundant and was removed")),
                 ..Outcome::default()
             }),
         }
     }
 }
 
-/// Whether two outcomes count as "the same" for a counterfactual: same status and
-/// the same verdict from every verifier present in both.
+/// Whether two outcomes count as "the same" for a counterfactual: the same status
+/// and the same multiset of (verifier, passed, message).
 pub fn same_outcome(a: &Outcome, b: &Outcome) -> bool {
-    a.status == b.status
-        && a.evidence.iter().all(|ea| {
-            b.evidence
-                .iter()
-                .filter(|eb| eb.verifier == ea.verifier)
-                .all(|eb| eb.passed == ea.passed)
-        })
+    fn key(o: &Outcome) -> Vec<(&str, Option<bool>, Option<&str>)> {
+        let mut k: Vec<_> = o
+            .evidence
+            .iter()
+            .map(|e| (e.verifier.as_str(), e.passed, e.message.as_deref()))
+            .collect();
+        k.sort_unstable();
+        k
+    }
+    a.status == b.status && key(a) == key(b)
 }
 
-/// Copy the verdicts and attributed costs of `analysis` onto `card`, and confirm the
-/// flags with the dataflow replay and, when given, `replayer`.
+/// Copy the verdicts and attributed costs of `analysis` onto `card`, then, when a
+/// `replayer` is given, test the flagged and unproven steps by counterfactual
+/// replay under `budget` replays (see [`ReplayPlan`]). A replayer failure
+/// ([`Error::Replay`]) leaves the dataflow verdicts in place and adds a
+/// `replay_failed` warning; any other error is returned.
 pub fn apply(
     analysis: &Analysis,
     trace: &Trace,
     card: &mut TraceCard,
     replayer: Option<&dyn Replayer>,
+    budget: usize,
 ) -> Result<()> {
     for (i, s) in card.steps.iter_mut().enumerate() {
         let carried = analysis.carried[i];
         s.carried_context_cost_usd = (carried != crate::Usd::ZERO).then_some(carried);
-        if let Some(v) = &analysis.verdicts[i] {
-            s.redundant = true;
-            s.reason = Some(v.reason.clone());
-            s.evidence = Some(v.evidence);
-            s.confirmed_by = Some("dataflow".into());
-        }
+        let f = &analysis.findings[i];
+        s.verdict = f.verdict;
+        s.redundant = f.verdict == Verdict::Redundant;
+        s.reason = f.reason.clone();
+        s.evidence = f.evidence;
+        s.confirmed_by = s.redundant.then(|| "dataflow".into());
     }
     if !analysis.content_checked {
         card.warnings.push(Warning::new(
@@ -146,102 +159,247 @@ pub fn apply(
             "the source carries no tool or model content: redundancy is judged from ids, artifacts and structure only, and delivered outputs are assumed used",
         ));
     }
-    if let Some(r) = replayer {
-        confirm_with(r, trace, card, analysis)?;
+    let Some(r) = replayer else {
+        return Ok(());
+    };
+    let before = card.steps.clone();
+    let warnings = card.warnings.len();
+    let mut plan = ReplayPlan {
+        replayer: r,
+        trace,
+        baseline: Outcome::default(),
+        used: 0,
+        budget,
+    };
+    let result = plan.run(card, analysis);
+    card.replays_used = Some(plan.used as u64);
+    match result {
+        Ok(()) => Ok(()),
+        Err(e @ Error::Replay { .. }) => {
+            card.steps = before;
+            card.warnings.truncate(warnings);
+            card.warnings.push(Warning::new(
+                "replay_failed",
+                format!("{e}; the dataflow verdicts are kept"),
+            ));
+            Ok(())
+        }
+        Err(e) => Err(e),
     }
-    Ok(())
 }
 
-fn flagged(card: &TraceCard) -> Vec<StepId> {
-    card.steps
-        .iter()
-        .filter(|s| s.redundant)
-        .map(|s| s.id)
-        .collect()
+/// The replay strategy: test candidates (redundant and unproven steps, grouped in
+/// removal units, most expensive first) with as few replays as possible.
+///
+/// It keeps a set of steps known to be removable *together* (`accepted`) and
+/// tries to grow it: all the dataflow-redundant units at once, then the unproven
+/// units in groups whose size adapts to how often groups failed so far. A group
+/// whose removal changes the outcome is bisected (when its first half passes, the
+/// second half is known to fail and is split without a replay); a single unit that
+/// fails is split into its steps; a single step that fails is `needed`
+/// (`replay_rejected`). Every accepted set was itself replayed, so the result is
+/// jointly removable; what the budget did not reach keeps its dataflow verdict,
+/// and one last replay checks the final flagged set when it differs from the last
+/// accepted one.
+pub struct ReplayPlan<'a> {
+    replayer: &'a dyn Replayer,
+    trace: &'a Trace,
+    baseline: Outcome,
+    /// Replays run so far (the baseline included).
+    pub used: usize,
+    budget: usize,
 }
 
-fn unflag(card: &mut TraceCard, ids: &[StepId], why: String) {
-    for id in ids {
-        if let Some(s) = card.steps.get_mut(id.index()) {
-            s.redundant = false;
-            s.reason = None;
-            s.evidence = None;
-            s.confirmed_by = None;
+/// What the replays decided.
+#[derive(Default)]
+struct Decided {
+    accepted: Vec<StepId>,
+    rejected: Vec<StepId>,
+    /// Open units: (steps tried, steps rejected), for the adaptive group size.
+    tried: usize,
+    failed: usize,
+}
+
+impl ReplayPlan<'_> {
+    fn wrap(&self, e: Error) -> Error {
+        match e {
+            e @ Error::Replay { .. } => e,
+            other => Error::Replay {
+                replayer: self.replayer.name().to_owned(),
+                message: other.to_string(),
+            },
         }
     }
-    card.warnings.push(Warning::new("replay_rejected", why));
-}
 
-/// Confirm the card's flags with `r`: one joint replay; when that changes the
-/// outcome, one replay per removal unit (flagged steps linked by evidence edges),
-/// keeping only the units whose removal preserves the outcome, then a final joint
-/// replay of what is left.
-fn confirm_with(
-    r: &dyn Replayer,
-    trace: &Trace,
-    card: &mut TraceCard,
-    analysis: &Analysis,
-) -> Result<()> {
-    let all = flagged(card);
-    if all.is_empty() {
-        return Ok(());
+    /// Replays left for tests, keeping one for the final joint check.
+    fn left(&self) -> usize {
+        self.budget.saturating_sub(self.used + 1)
     }
-    let wrap = |e: Error| match e {
-        e @ Error::Replay { .. } => e,
-        other => Error::Replay {
-            replayer: r.name().to_owned(),
-            message: other.to_string(),
-        },
-    };
-    let baseline = r.replay(trace, &[]).map_err(wrap)?;
-    let mut confirmed = if same_outcome(&baseline, &r.replay(trace, &all).map_err(wrap)?) {
-        all.clone()
-    } else {
-        let mut kept = Vec::new();
-        for unit in analysis.removal_units(&all) {
-            let out = r.replay(trace, &unit).map_err(wrap)?;
-            if same_outcome(&baseline, &out) {
-                kept.extend(unit);
-            } else {
-                unflag(
-                    card,
-                    &unit,
-                    format!(
-                        "replayer `{}`: removing steps {} changed the outcome; they are kept",
-                        r.name(),
-                        join(&unit)
-                    ),
-                );
+
+    fn keeps(&mut self, removed: &[StepId]) -> Result<bool> {
+        self.used += 1;
+        let out = self
+            .replayer
+            .replay(self.trace, removed)
+            .map_err(|e| self.wrap(e))?;
+        Ok(same_outcome(&self.baseline, &out))
+    }
+
+    fn run(&mut self, card: &mut TraceCard, analysis: &Analysis) -> Result<()> {
+        let candidates: Vec<StepId> = card
+            .steps
+            .iter()
+            .filter(|s| s.verdict != Verdict::Needed)
+            .map(|s| s.id)
+            .collect();
+        if candidates.is_empty() || self.budget < 2 {
+            return Ok(());
+        }
+        self.used += 1;
+        self.baseline = self
+            .replayer
+            .replay(self.trace, &[])
+            .map_err(|e| self.wrap(e))?;
+        let cost = |u: &[StepId]| -> crate::Usd {
+            u.iter()
+                .filter_map(|id| card.step(*id))
+                .map(|s| {
+                    s.cost_usd.unwrap_or_default() + s.carried_context_cost_usd.unwrap_or_default()
+                })
+                .sum()
+        };
+        let is_proven = |u: &[StepId]| {
+            u.iter()
+                .all(|id| card.step(*id).is_some_and(|s| s.redundant))
+        };
+        let mut units = analysis.removal_units(&candidates);
+        // most expensive first; ties by position
+        units.sort_by_key(|u| (std::cmp::Reverse(cost(u)), u.first().copied()));
+        let (proven, open): (Vec<_>, Vec<_>) = units.into_iter().partition(|u| is_proven(u));
+        let mut d = Decided::default();
+        if !proven.is_empty() {
+            self.settle(proven, false, &mut d)?;
+        }
+        let mut open = std::collections::VecDeque::from(open);
+        while !open.is_empty() && self.left() > 0 {
+            // adaptive group size: about 1/(2p) for an estimated failure rate p
+            let p = (d.failed as f64 + 1.0) / (d.tried as f64 + 4.0);
+            let size = ((0.5 / p).floor() as usize).clamp(1, 16).min(open.len());
+            let group: Vec<Vec<StepId>> = open.drain(..size).collect();
+            let steps: usize = group.iter().map(Vec::len).sum();
+            let rejected_before = d.rejected.len();
+            self.settle(group, false, &mut d)?;
+            d.tried += steps;
+            d.failed += d.rejected.len() - rejected_before;
+        }
+        self.finish(card, d)
+    }
+
+    /// Try to add `group` (removal units) to the accepted set; bisect on failure.
+    /// `known_fail`: the outcome of removing it is already known to change.
+    fn settle(
+        &mut self,
+        mut group: Vec<Vec<StepId>>,
+        known_fail: bool,
+        d: &mut Decided,
+    ) -> Result<()> {
+        let flat: Vec<StepId> = group.concat();
+        if !known_fail {
+            if self.left() == 0 {
+                return Ok(());
+            }
+            let mut test = d.accepted.clone();
+            test.extend(&flat);
+            test.sort_unstable();
+            if self.keeps(&test)? {
+                d.accepted = test;
+                return Ok(());
             }
         }
-        kept.sort();
-        kept
-    };
-    if confirmed.len() != all.len() && !confirmed.is_empty() {
-        let out = r.replay(trace, &confirmed).map_err(wrap)?;
-        if !same_outcome(&baseline, &out) {
-            unflag(
-                card,
-                &confirmed,
+        if flat.len() == 1 {
+            d.rejected.push(flat[0]);
+            return Ok(());
+        }
+        if group.len() == 1 {
+            // one unit failed: try its steps on their own
+            group = flat.iter().map(|s| vec![*s]).collect();
+        }
+        let second = group.split_off(group.len() / 2);
+        let first_len: usize = group.iter().map(Vec::len).sum();
+        let before = d.accepted.len();
+        self.settle(group, false, d)?;
+        // if the first half went in whole, removing the second as well is the test
+        // that already failed
+        let first_all_in = d.accepted.len() - before == first_len;
+        self.settle(second, first_all_in, d)
+    }
+
+    fn finish(&mut self, card: &mut TraceCard, d: Decided) -> Result<()> {
+        let name = format!("replay:{}", self.replayer.name());
+        let untested: Vec<StepId> = card
+            .steps
+            .iter()
+            .filter(|s| s.redundant && !d.accepted.contains(&s.id) && !d.rejected.contains(&s.id))
+            .map(|s| s.id)
+            .collect();
+        let mut demote_untested = false;
+        if !untested.is_empty() {
+            let mut all = d.accepted.clone();
+            all.extend(&untested);
+            all.sort_unstable();
+            demote_untested = !self.keeps(&all)?;
+        }
+        for s in card.steps.iter_mut() {
+            if d.accepted.contains(&s.id) {
+                if !s.redundant {
+                    s.reason = Some("removing it kept the outcome under replay".into());
+                }
+                s.verdict = Verdict::Redundant;
+                s.redundant = true;
+                s.evidence = Some(EvidenceLevel::Replay);
+                s.confirmed_by = Some(name.clone());
+            } else if d.rejected.contains(&s.id) {
+                s.verdict = Verdict::Needed;
+                s.redundant = false;
+                s.reason = Some("replay_rejected: removing it changed the outcome".into());
+                s.evidence = Some(EvidenceLevel::Replay);
+                s.confirmed_by = Some(name.clone());
+            } else if demote_untested && untested.contains(&s.id) {
+                s.verdict = Verdict::Unproven;
+                s.redundant = false;
+                s.reason = Some(
+                    "flagged by dataflow, but removing the flagged steps together changed the outcome under replay".into(),
+                );
+                s.confirmed_by = None;
+            }
+        }
+        if !d.rejected.is_empty() {
+            card.warnings.push(Warning::new(
+                "replay_rejected",
                 format!(
-                    "replayer `{}`: removing steps {} together changed the outcome; they are kept",
-                    r.name(),
-                    join(&confirmed)
+                    "replayer `{}`: removing step(s) {} changed the outcome; they are needed",
+                    self.replayer.name(),
+                    join(&d.rejected)
                 ),
-            );
-            confirmed.clear();
+            ));
         }
-    }
-    for id in confirmed {
-        if let Some(s) = card.steps.get_mut(id.index()) {
-            s.confirmed_by = Some(r.name().to_owned());
-            s.evidence = Some(EvidenceLevel::Replay);
+        if demote_untested {
+            card.warnings.push(Warning::new(
+                "replay_rejected",
+                format!(
+                    "replayer `{}`: removing the untested flags {} together with the confirmed ones changed the outcome; they are unproven",
+                    self.replayer.name(),
+                    join(&untested)
+                ),
+            ));
         }
+        Ok(())
     }
-    Ok(())
 }
 
 fn join(ids: &[StepId]) -> String {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
     ids.iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()

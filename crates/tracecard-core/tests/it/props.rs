@@ -2,12 +2,12 @@
 //! monotonicity and determinism of the redundancy analysis.
 
 use proptest::prelude::*;
-use tracecard_core::Replayer;
 use tracecard_core::analysis::Analysis;
 use tracecard_core::{
     Compiler, Content, ContentCapture, OracleEvidence, OutcomeStatus, PriceTable, Step, StepId,
     StepKind, StepStatus, TokenUsage, Trace, TraceCard,
 };
+use tracecard_core::{Replayer, Verdict};
 
 const MODELS: &[&str] = &[
     "claude-sonnet-4-5",
@@ -209,7 +209,7 @@ fn dump(t: &Trace, a: &Analysis) -> String {
             "{} {:?} p={:?} live={} cons={:?} ctx={:?} r={:?} w={:?} st={:?} in={:?} out={:?} v={:?}\n",
             s.id, s.kind, s.parent, a.live[i], s.links.consumes, s.links.context, s.links.reads, s.links.writes, s.status,
             s.input.as_ref().and_then(|c| c.text.clone()), s.output.as_ref().and_then(|c| c.text.clone()),
-            a.verdicts[i].as_ref().map(|v| v.reason.clone())
+            (a.findings[i].verdict, a.findings[i].reason.clone())
         ));
     }
     for e in &a.edges {
@@ -266,9 +266,20 @@ proptest! {
                 prop_assert!(a.live[e.producer()], "edge {:?} into a live consumer from a flagged step", e);
             }
         }
+        // no redundant step feeds a step that stays (needed or unproven)
+        let red = |i: usize| a.findings[i].verdict == Verdict::Redundant;
+        for e in &a.edges {
+            if red(e.producer()) {
+                prop_assert!(e.consumer().is_some_and(red), "edge {:?} from a redundant step into a kept one\n{}", e, dump(&t, &a));
+            }
+        }
+        for (i, f) in a.findings.iter().enumerate() {
+            prop_assert_eq!(f.verdict == Verdict::Needed, a.live[i]);
+            prop_assert_eq!(f.reason.is_some(), f.verdict != Verdict::Needed);
+        }
         // every ancestor of the outcome survives the joint removal, and the built-in
         // replayer agrees the outcome survives it
-        let flagged: Vec<StepId> = t.steps.iter().filter(|s| !a.live[s.id.index()]).map(|s| s.id).collect();
+        let flagged: Vec<StepId> = t.steps.iter().filter(|s| red(s.id.index())).map(|s| s.id).collect();
         let mut ancestors = vec![false; t.steps.len()];
         let mut stack: Vec<usize> = a.edges.iter().filter(|e| e.consumer().is_none()).map(|e| e.producer()).collect();
         while let Some(x) = stack.pop() {
@@ -281,6 +292,24 @@ proptest! {
         }
         let replayed = tracecard_core::DataflowReplayer.replay(&t, &flagged).unwrap();
         prop_assert!(tracecard_core::analysis::same_outcome(&t.outcome, &replayed));
+    }
+
+    #[test]
+    fn adding_a_consumer_edge_never_flags_a_step(t in trace_strategy(), p in 0usize..40, c in 1usize..40) {
+        prop_assume!(t.steps.len() >= 2);
+        let c = 1 + c % (t.steps.len() - 1);
+        let p = p % c;
+        let before = Analysis::run(&t, PriceTable::bundled()).unwrap();
+        let mut t2 = t.clone();
+        t2.steps[c].links.consumes.push(StepId::from_index(p));
+        let after = Analysis::run(&t2, PriceTable::bundled()).unwrap();
+        for i in 0..t.steps.len() {
+            let was = before.findings[i].verdict == Verdict::Redundant;
+            let is = after.findings[i].verdict == Verdict::Redundant;
+            // the one exception: a duplicate whose original is now kept
+            let dup_of_kept = after.duplicate_of[i].is_some_and(|o| after.findings[o].verdict != Verdict::Redundant);
+            prop_assert!(was || !is || dup_of_kept, "step {} became redundant\n{}", i + 1, dump(&t2, &after));
+        }
     }
 
     #[test]
