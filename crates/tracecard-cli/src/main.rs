@@ -237,16 +237,19 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             });
             match explain {
                 Some(step) => explain_step(&paths, from, &table, step),
-                None => compile(
-                    &paths,
-                    format,
-                    output.as_deref(),
-                    &table,
-                    from,
-                    summary,
-                    !no_analysis,
-                    replay.as_ref(),
-                ),
+                None => {
+                    let replayer = command_replayer(replay.as_ref())?;
+                    let compiler = Compiler::new().prices(&table).analyze(!no_analysis);
+                    let compiler = match &replayer {
+                        Some(r) => {
+                            // TODO(lead): .replay_budget(budget) once Compiler has it; parsed here:
+                            let _budget = replay.as_ref().map(|o| o.budget);
+                            compiler.replayer(r)
+                        }
+                        None => compiler,
+                    };
+                    compile(&paths, format, output.as_deref(), from, summary, &compiler)
+                }
             }
         }
         Command::Query(Query::UnreadTools {
@@ -400,13 +403,10 @@ fn compile(
     paths: &[PathBuf],
     format: OutFormat,
     output: Option<&Path>,
-    table: &PriceTable,
     from: Option<Format>,
     summary: bool,
-    analyze: bool,
-    replay: Option<&ReplayOptions>,
+    compiler: &Compiler,
 ) -> Result<ExitCode, Failure> {
-    let replayer = command_replayer(replay)?;
     let mut files = Vec::new();
     let mut explicit = std::collections::HashSet::new();
     for p in paths {
@@ -426,15 +426,6 @@ fn compile(
         b
     } else {
         ProgressBar::hidden()
-    };
-    let compiler = Compiler::new().prices(table).analyze(analyze);
-    let compiler = match &replayer {
-        Some(r) => {
-            // TODO(lead): .replay_budget(budget) once Compiler has it; parsed here:
-            let _budget = replay.map(|o| o.budget);
-            compiler.replayer(r)
-        }
-        None => compiler,
     };
     let results: Vec<FileResult> = files
         .par_iter()
