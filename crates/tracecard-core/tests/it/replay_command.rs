@@ -299,3 +299,44 @@ fn compiler_uses_the_command_replayer() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn background_processes_do_not_outlive_the_answer() {
+    let dir = scratch("background");
+    let pid_file = dir.join("pgid");
+    // The background sleep keeps stdout open: without the group kill this would
+    // block for a minute.
+    let cmd = script(
+        &dir,
+        "bg.sh",
+        &format!(
+            "echo $$ > '{}'\nsleep 60 &\necho '{{\"status\": \"unknown\"}}'\n",
+            pid_file.display()
+        ),
+    );
+    let start = Instant::now();
+    let out = CommandReplayer::new(&cmd).replay(&example(), &[]).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status, OutcomeStatus::Unknown);
+    let pgid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    if Path::new("/proc/self/stat").exists() {
+        let mut left = alive_in_group(pgid);
+        for _ in 0..20 {
+            if left.is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            left = alive_in_group(pgid);
+        }
+        assert!(left.is_empty(), "left running: {left:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
