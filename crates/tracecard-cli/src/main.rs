@@ -2,7 +2,12 @@
 //!
 //! ```text
 //! tracecard compile <PATH>... [--format yaml|json] [-o OUT] [--prices FILE] [--from FORMAT] [--summary]
+//!                   [--replayer CMD [--replay-budget N] [--replay-timeout SECS]]
 //! ```
+//!
+//! Exit status: 0 ok, 1 an input could not be read or compiled, 2 usage or fatal
+//! error (bad flag, bad price file, output not writable), 3 a counterfactual replay
+//! failed (the cards are still written).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +35,11 @@ enum Command {
     /// stdout (YAML documents separated by `---`, or a JSON array when there are
     /// several), or to OUT: a file, or a directory when OUT ends with `/` or already
     /// is one (one `<session>.card.<ext>` per session).
+    ///
+    /// With `--replayer CMD`, the redundancy flags are confirmed by really replaying
+    /// the session without them: CMD runs through `sh -c` once per replay and speaks
+    /// the `tracecard-replay/1` protocol (docs/replay-protocol.md).
+    #[command(after_help = EXIT_CODES)]
     Compile {
         /// Trace files or directories.
         #[arg(required = true)]
@@ -59,6 +69,18 @@ enum Command {
         /// redundant. Needs a single session.
         #[arg(long, value_name = "STEP")]
         explain: Option<u32>,
+        /// Confirm the redundancy flags by counterfactual replay through CMD, run by
+        /// `sh -c` once per replay: it reads one `tracecard-replay/1` JSON request on
+        /// stdin and prints one JSON outcome on stdout (docs/replay-protocol.md).
+        #[arg(long, value_name = "CMD")]
+        replayer: Option<String>,
+        /// At most N replays per session (with --replayer).
+        #[arg(long, value_name = "N", default_value_t = 32)]
+        replay_budget: usize,
+        /// Kill a replay (its whole process group) that has not answered after SECS
+        /// seconds (with --replayer).
+        #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+        replay_timeout: u64,
     },
     /// Queries straight on traces, without building cards.
     #[command(subcommand)]
@@ -93,6 +115,21 @@ enum Query {
         prices: Option<PathBuf>,
     },
 }
+
+/// Exit statuses of `compile`, shown in its `--help`.
+const EXIT_CODES: &str = "\
+Exit status:
+  0  every input compiled (and every replay answered)
+  1  an input could not be read or compiled (the other cards are still written)
+  2  usage or fatal error: bad flag, unreadable price file, output not writable
+  3  a counterfactual replay failed (--replayer): the cards are still written,
+     with a `replay_failed` warning; 1 wins when both happen";
+
+/// Exit status when a counterfactual replay failed.
+const EXIT_REPLAY_FAILED: u8 = 3;
+
+/// Warning code the compiler puts on a card whose replay failed.
+const REPLAY_FAILED: &str = "replay_failed";
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum OutFormat {
@@ -187,20 +224,32 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             summary,
             no_analysis,
             explain,
+            replayer,
+            replay_budget,
+            replay_timeout,
         } => {
             let from = parse_from(from)?;
             let table = load_prices(prices.as_deref())?;
+            let replay = replayer.map(|command| ReplayOptions {
+                command,
+                budget: replay_budget,
+                timeout: std::time::Duration::from_secs(replay_timeout),
+            });
             match explain {
                 Some(step) => explain_step(&paths, from, &table, step),
-                None => compile(
-                    &paths,
-                    format,
-                    output.as_deref(),
-                    &table,
-                    from,
-                    summary,
-                    !no_analysis,
-                ),
+                None => {
+                    let replayer = command_replayer(replay.as_ref())?;
+                    let compiler = Compiler::new().prices(&table).analyze(!no_analysis);
+                    let compiler = match &replayer {
+                        Some(r) => {
+                            // TODO(lead): .replay_budget(budget) once Compiler has it; parsed here:
+                            let _budget = replay.as_ref().map(|o| o.budget);
+                            compiler.replayer(r)
+                        }
+                        None => compiler,
+                    };
+                    compile(&paths, format, output.as_deref(), from, summary, &compiler)
+                }
             }
         }
         Command::Query(Query::UnreadTools {
@@ -338,6 +387,33 @@ fn unread_tools(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--replayer` and its options.
+struct ReplayOptions {
+    command: String,
+    budget: usize,
+    timeout: std::time::Duration,
+}
+
+#[cfg(unix)]
+fn command_replayer(
+    opts: Option<&ReplayOptions>,
+) -> Result<Option<tracecard_core::CommandReplayer>, Failure> {
+    Ok(opts.map(|o| tracecard_core::CommandReplayer::new(o.command.clone()).timeout(o.timeout)))
+}
+
+#[cfg(not(unix))]
+fn command_replayer(
+    opts: Option<&ReplayOptions>,
+) -> Result<Option<tracecard_core::DataflowReplayer>, Failure> {
+    // Never `Some`: the type only has to be a `Replayer`.
+    match opts {
+        Some(_) => {
+            Err("--replayer needs a Unix shell (`sh`); not supported on this platform".into())
+        }
+        None => Ok(None),
+    }
+}
+
 struct FileResult {
     path: PathBuf,
     cards: Result<Vec<TraceCard>, tracecard_core::Error>,
@@ -347,10 +423,9 @@ fn compile(
     paths: &[PathBuf],
     format: OutFormat,
     output: Option<&Path>,
-    table: &PriceTable,
     from: Option<Format>,
     summary: bool,
-    analyze: bool,
+    compiler: &Compiler,
 ) -> Result<ExitCode, Failure> {
     let mut files = Vec::new();
     let mut explicit = std::collections::HashSet::new();
@@ -372,7 +447,6 @@ fn compile(
     } else {
         ProgressBar::hidden()
     };
-    let compiler = Compiler::new().prices(table).analyze(analyze);
     let results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
@@ -406,11 +480,18 @@ fn compile(
 
     let mut cards = Vec::new();
     let mut failed = 0usize;
+    let mut replay_failed = 0usize;
     let mut skipped = Vec::new();
     for r in results {
         match r.cards {
             Ok(c) if c.is_empty() => skipped.push(r.path),
             Ok(c) => cards.extend(c),
+            // A strategy that still propagates replay errors loses the card; the
+            // status is the replay's all the same.
+            Err(e) if e.kind() == tracecard_core::ErrorKind::Replay => {
+                replay_failed += 1;
+                eprintln!("error: {}: {e}", r.path.display());
+            }
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e}");
@@ -429,11 +510,16 @@ fn compile(
         for w in &c.warnings {
             if w.code == "unknown_model" || w.code == "no_usage" || w.code == "truncated_line" {
                 eprintln!("warning: {}: {}", c.session_id, w.message);
+            } else if w.code == REPLAY_FAILED {
+                replay_failed += 1;
+                eprintln!("error: {}: replay failed: {}", c.session_id, w.message);
             }
         }
     }
     Ok(if failed > 0 {
         ExitCode::FAILURE
+    } else if replay_failed > 0 {
+        ExitCode::from(EXIT_REPLAY_FAILED)
     } else {
         ExitCode::SUCCESS
     })

@@ -10,6 +10,8 @@
 //!   LiteLLM price file).
 //! - [`analysis`] decides, by dataflow over ids, artifacts and content, which steps
 //!   never reached the outcome, and confirms it by counterfactual replay.
+//! - [`replay`] confirms the flags through any harness: [`CommandReplayer`] runs a
+//!   command speaking the `tracecard-replay/1` protocol (Unix).
 //! - [`Compiler`] turns a trace into a [`TraceCard`]: the compact YAML/JSON summary.
 //!
 //! ```
@@ -38,6 +40,8 @@ pub mod model;
 pub mod money;
 pub mod native;
 pub mod recorder;
+#[cfg(unix)]
+pub mod replay;
 
 pub use analysis::{DataflowReplayer, EvidenceLevel, Replayer, Verdict};
 pub use card::{CARD_SCHEMA_VERSION, CardStep, Compiler, CostSource, TraceCard};
@@ -50,3 +54,5 @@ pub use model::{
 };
 pub use money::Usd;
 pub use recorder::Recorder;
+#[cfg(unix)]
+pub use replay::CommandReplayer;

@@ -12,4 +12,6 @@ mod openclaw;
 mod openhands;
 mod otlp;
 mod props;
+#[cfg(unix)]
+mod replay_command;
 mod swe_agent;
