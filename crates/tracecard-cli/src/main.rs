@@ -241,11 +241,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     let replayer = command_replayer(replay.as_ref())?;
                     let compiler = Compiler::new().prices(&table).analyze(!no_analysis);
                     let compiler = match &replayer {
-                        Some(r) => {
-                            // TODO(lead): .replay_budget(budget) once Compiler has it; parsed here:
-                            let _budget = replay.as_ref().map(|o| o.budget);
-                            compiler.replayer(r)
-                        }
+                        Some(r) => compiler.replayer(r).replay_budget(
+                            replay
+                                .as_ref()
+                                .map_or(tracecard_core::analysis::DEFAULT_REPLAY_BUDGET, |o| {
+                                    o.budget
+                                }),
+                        ),
                         None => compiler,
                     };
                     compile(&paths, format, output.as_deref(), from, summary, &compiler)
