@@ -178,7 +178,7 @@ impl Agent {
             pending: Vec::new(),
             ctx_tokens: 0,
             first_call: true,
-            system: 2400,
+            system: 11_800,
             read_at: BTreeMap::new(),
         }
     }
@@ -669,7 +669,7 @@ impl<'r> Engine<'r> {
         }
         self.spawn_started.insert(sid.0, self.clock_ms);
         let mut child = Agent::new(agent_name, model, runs);
-        child.system = 900 + tokens_of(task);
+        child.system = 3_100 + tokens_of(task);
         (sid, child)
     }
 
@@ -743,7 +743,7 @@ impl<'r> Engine<'r> {
             self.hide_text(id);
         }
         ag.pending.clear();
-        ag.ctx_tokens = 2400 + if ran { 30 + tokens_of(summary) } else { 0 };
+        ag.ctx_tokens = 11_800 + if ran { 30 + tokens_of(summary) } else { 0 };
         ran
     }
 

@@ -1578,7 +1578,7 @@ impl Bump {
             let re = e.tool(
                 main,
                 m,
-                Call::FsRead("Cargo.toml".into()),
+                Call::Shell("cat Cargo.toml".into()),
                 failed,
                 Role::RereadAfterWrite,
             );

@@ -243,3 +243,13 @@ fn any_subset_is_removable_and_ids_stay_aligned() {
         );
     }
 }
+
+#[test]
+fn every_step_is_priced() {
+    for seed in [0, 1, 2, 3] {
+        let s = run(seed, &none());
+        let card = tracecard_core::Compiler::new().compile(&s.trace).unwrap();
+        assert_eq!(card.unpriced_steps, 0, "seed {seed}: {:?}", card.warnings);
+        assert!(card.total_cost_usd.to_string() != "0", "seed {seed}");
+    }
+}
