@@ -242,11 +242,22 @@ pub fn run_with(seed: u64, removed: &BTreeSet<u32>, content: ContentLevel) -> Se
     let n = rng.range(3, 5) as usize;
     let mistake = rng.chance(17).then(|| rng.below(n as u64) as usize);
     let mut env = Env::default();
-    let tasks: Vec<Task> = kinds[..n]
+    let mut tasks: Vec<Task> = kinds[..n]
         .iter()
         .enumerate()
         .map(|(i, &k)| Task::generate(k, &mut rng, mistake == Some(i), &mut env))
         .collect();
+    // every session carries some waste outside the task the agent gets wrong
+    let clean = |i: usize| mistake != Some(i);
+    if !tasks
+        .iter()
+        .enumerate()
+        .any(|(i, t)| clean(i) && t.has_waste())
+    {
+        if let Some(t) = tasks.iter_mut().enumerate().find(|(i, _)| clean(*i)) {
+            t.1.force_waste();
+        }
+    }
 
     let sid = session_id(seed);
     let mut e = Engine::new(&sid, env, removed, content, seed);

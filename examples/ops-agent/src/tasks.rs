@@ -98,6 +98,34 @@ impl Task {
         }
     }
 
+    /// Whether the plan contains a removable step (outside a mistake).
+    pub fn has_waste(&self) -> bool {
+        match self {
+            Task::Flag(t) => t.explore_ls || t.explore_search || t.draft || t.recheck || t.tester,
+            Task::Csv(t) => !t.irregular || t.readme || t.retry || t.explore_prev,
+            Task::Rename(t) => t.draft.is_some(),
+            Task::Notes(t) => t.draft || t.ignored_sub || t.explore_ls,
+            Task::Incident(t) => t.deploy || t.retry || t.explore_metrics || t.wc,
+            Task::Bump(_) => true,
+            Task::Pool(t) => t.explore_dev || t.draft,
+            Task::Check(t) => t.explore_prod || t.recheck,
+        }
+    }
+
+    /// Add an exploratory (or draft) step to the plan; the workspace is unchanged.
+    pub fn force_waste(&mut self) {
+        match self {
+            Task::Flag(t) => t.explore_search = true,
+            Task::Csv(t) => t.explore_prev = true,
+            Task::Rename(t) => t.draft = Some(0),
+            Task::Notes(t) => t.ignored_sub = true,
+            Task::Incident(t) => t.explore_metrics = true,
+            Task::Bump(_) => {}
+            Task::Pool(t) => t.explore_dev = true,
+            Task::Check(t) => t.explore_prod = true,
+        }
+    }
+
     pub fn prompt(&self) -> String {
         match self {
             Task::Flag(t) => format!(

@@ -253,3 +253,46 @@ fn every_step_is_priced() {
         assert!(card.total_cost_usd.to_string() != "0", "seed {seed}");
     }
 }
+
+#[test]
+fn removing_all_designed_waste_together_keeps_the_outcome() {
+    for seed in SEEDS {
+        let base = run(seed, &none());
+        let waste: BTreeSet<u32> = base
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.removable() && **r != Role::CoincidentDefault)
+            .map(|(i, _)| i as u32 + 1)
+            .collect();
+        assert!(!waste.is_empty(), "seed {seed}");
+        assert!(keeps_outcome(seed, &waste), "seed {seed}: {waste:?}");
+    }
+}
+
+#[test]
+fn every_session_mixes_waste_and_hard_needed_steps() {
+    let mut without_hard = 0;
+    for seed in 0..100 {
+        let s = run(seed, &none());
+        let ok_roles: Vec<Role> = s
+            .roles
+            .iter()
+            .copied()
+            .filter(|r| *r != Role::InFailedTask)
+            .collect();
+        assert!(
+            ok_roles
+                .iter()
+                .any(|r| r.removable() && *r != Role::CoincidentDefault),
+            "seed {seed}: no waste"
+        );
+        if !ok_roles.iter().any(|r| r.hard_needed()) {
+            without_hard += 1;
+        }
+    }
+    assert!(
+        without_hard <= 3,
+        "{without_hard}/100 sessions without a hard-to-see needed step"
+    );
+}
