@@ -116,8 +116,13 @@ impl Replayer for PyReplayerAdapter {
                     return Err(self.fail(msg));
                 }
             };
-            // A wrong return value is a ReplayError (through the core error).
-            outcome_from_py(&returned).map_err(|e| self.fail(e.to_string()))
+            // A wrong return value is a ReplayError, raised from `compile` like the
+            // user's own exceptions (the core would only keep it as a warning).
+            outcome_from_py(&returned).map_err(|e| {
+                let err = self.fail(e.to_string());
+                self.stash(crate::errors::PyErrWrap(self.fail(e.to_string())).into());
+                err
+            })
         })
     }
 }

@@ -93,12 +93,17 @@ impl PyCardStep {
     fn wasted_cost_usd<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         opt_usd_to_py(py, self.inner.wasted_cost_usd)
     }
-    /// Whether the step's output never reached the outcome.
+    /// `needed`, `redundant` (proven waste) or `unproven` (a replay decides).
+    #[getter]
+    fn verdict(&self) -> &'static str {
+        self.inner.verdict.as_str()
+    }
+    /// `verdict == "redundant"`.
     #[getter]
     fn redundant(&self) -> bool {
         self.inner.redundant
     }
-    /// Why it is redundant, in plain words.
+    /// Why it is redundant or unproven, in plain words.
     #[getter]
     fn reason(&self) -> Option<&str> {
         self.inner.reason.as_deref()
@@ -108,7 +113,7 @@ impl PyCardStep {
     fn evidence(&self) -> Option<String> {
         self.inner.evidence.as_ref().map(serde_name)
     }
-    /// The replayer that confirmed the flag.
+    /// What confirmed the verdict: `dataflow`, or `replay:<name>`.
     #[getter]
     fn confirmed_by(&self) -> Option<&str> {
         self.inner.confirmed_by.as_deref()
@@ -186,6 +191,16 @@ impl PyTraceCard {
     fn wasted_cost_usd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         usd_to_py(py, self.inner.wasted_cost_usd)
     }
+    /// Own + carried-context cost of every unproven step: the open question.
+    #[getter]
+    fn unproven_cost_usd<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        usd_to_py(py, self.inner.unproven_cost_usd)
+    }
+    /// Replays the replayer ran (`None` without a replayer).
+    #[getter]
+    fn replays_used(&self) -> Option<u64> {
+        self.inner.replays_used
+    }
     #[getter]
     fn reported_cost_usd<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         opt_usd_to_py(py, self.inner.reported_cost_usd)
@@ -232,6 +247,18 @@ impl PyTraceCard {
                 .steps
                 .iter()
                 .filter(|s| s.redundant)
+                .map(|s| PyCardStep { inner: s.clone() }),
+        )
+    }
+    /// The steps left open (`verdict == "unproven"`).
+    #[getter]
+    fn unproven_steps<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(
+            py,
+            self.inner
+                .steps
+                .iter()
+                .filter(|s| s.verdict == tracecard_core::Verdict::Unproven)
                 .map(|s| PyCardStep { inner: s.clone() }),
         )
     }

@@ -369,21 +369,25 @@ impl PyTrace {
         )
     }
 
-    /// Compile into a TraceCard: price every step, flag redundant steps, and
-    /// confirm the flags with `replayer` when given.
+    /// Compile into a TraceCard: price every step, give each a verdict (`needed`,
+    /// `redundant`, `unproven`), and test the flagged and unproven steps with
+    /// `replayer` when given, under `replay_budget` replays.
     ///
     /// `prices`: a path to a price file (LiteLLM's `model_prices_and_context_window.json`
     /// or tracecard's own format), layered over the bundled table; or a `PriceTable`.
     /// `replayer`: `callable(trace_without_candidates, removed_ids) -> outcome`, first
-    /// called with `removed_ids == []` for the baseline; flags whose removal keeps the
-    /// baseline outcome are confirmed (`confirmed_by`), the others dropped.
-    #[pyo3(signature = (prices=None, replayer=None, analyze=true))]
+    /// called with `removed_ids == []` for the baseline; steps whose removal keeps the
+    /// baseline outcome become `redundant` (`confirmed_by="replay:<name>"`), steps
+    /// whose removal changes it become `needed`. An exception raised by the replayer,
+    /// or a return value that is not an outcome, is raised from `compile`.
+    #[pyo3(signature = (prices=None, replayer=None, analyze=true, replay_budget=32))]
     fn compile(
         &self,
         py: Python<'_>,
         prices: Option<&Bound<'_, PyAny>>,
         replayer: Option<&Bound<'_, PyAny>>,
         analyze: bool,
+        replay_budget: usize,
     ) -> PyResult<PyTraceCard> {
         let table = prices_arg(py, prices)?;
         let adapter = replayer.map(PyReplayerAdapter::new).transpose()?;
@@ -391,7 +395,8 @@ impl PyTrace {
         let result = py.detach(|| {
             let c = tracecard_core::Compiler::new()
                 .prices(table.get())
-                .analyze(analyze);
+                .analyze(analyze)
+                .replay_budget(replay_budget);
             match &adapter {
                 Some(a) => c.replayer(a).compile(&trace),
                 None => c.compile(&trace),
