@@ -1400,22 +1400,31 @@ impl Facts {
                 (what.to_owned(), EvidenceLevel::Structure)
             });
         }
-        if to.iter().all(|&u| red[u]) {
-            return Some(
-                if s.kind == StepKind::LlmCall && !s.links.requests.is_empty() {
-                    (
-                        format!("requested only redundant steps ({})", list(&to)),
-                        EvidenceLevel::Ids,
-                    )
-                } else {
-                    (
-                        format!("output used only by redundant steps ({})", list(&to)),
-                        level,
-                    )
-                },
-            );
+        if s.kind == StepKind::LlmCall && !s.links.requests.is_empty() {
+            // a call that only asked for waste (its own words are part of the request)
+            return to.iter().all(|&u| red[u]).then(|| {
+                (
+                    format!("requested only redundant steps ({})", list(&to)),
+                    EvidenceLevel::Ids,
+                )
+            });
         }
-        None
+        // an output handed to a model call stays in that conversation: every later
+        // call of the context sees it, so a redundant first reader proves nothing
+        if self.delivered[i].iter().any(|&u| {
+            matches!(
+                trace.steps[u].kind,
+                StepKind::LlmCall | StepKind::Compaction
+            )
+        }) {
+            return None;
+        }
+        to.iter().all(|&u| red[u]).then(|| {
+            (
+                format!("output used only by redundant steps ({})", list(&to)),
+                level,
+            )
+        })
     }
 
     /// Why a step that is neither proven needed nor proven waste is left open.
