@@ -110,6 +110,15 @@ impl OutFormat {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug; its default message can quote a trace file's content, so
+    // print only where it happened (the importer turns it into an error naming the file).
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("internal error{at} (a tracecard bug, please report it)");
+    }));
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

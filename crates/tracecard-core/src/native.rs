@@ -61,7 +61,8 @@ struct Whole {
 /// True when `head` (the first bytes of a file) looks like a native trace.
 pub fn sniff(head: &str) -> bool {
     let t = head.trim_start();
-    (t.starts_with('{') && t[..t.len().min(4096)].contains("\"tracecard_trace\""))
+    (t.starts_with('{')
+        && t[..crate::import::floor_char_boundary(t, 4096)].contains("\"tracecard_trace\""))
         || (t.starts_with("{\"record\":\"session\"") || t.starts_with("{\"record\": \"session\""))
 }
 

@@ -36,15 +36,7 @@ pub(crate) fn sniff(path: &Path, head: &str) -> bool {
         && (w.contains("\"status\"") || w.contains("\"plan\""))
 }
 
-fn floor(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
+use super::floor_char_boundary as floor;
 
 /// Import a log.
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {

@@ -199,6 +199,20 @@ pub fn detect(path: &Path) -> Result<Option<Format>> {
     Ok(detect_input(&input))
 }
 
+/// The largest `i' <= i` that is a char boundary of `s` (`s.len()` when `i` is past
+/// the end): every "look at the first N bytes" window goes through this, so a
+/// multi-byte character straddling byte N never panics.
+pub(crate) fn floor_char_boundary(s: &str, i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    let mut i = i;
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 fn head(input: &Input) -> String {
     let n = input.bytes.len().min(64 * 1024);
     String::from_utf8_lossy(&input.bytes[..n]).into_owned()
@@ -206,10 +220,11 @@ fn head(input: &Input) -> String {
 
 fn detect_input(input: &Input) -> Option<Format> {
     let head = head(input);
-    Format::ALL
-        .iter()
-        .copied()
-        .find(|f| f.sniff(&input.path, &head))
+    // A sniffer that panics (a bug) just does not match.
+    Format::ALL.iter().copied().find(|f| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.sniff(&input.path, &head)))
+            .unwrap_or(false)
+    })
 }
 
 /// Import every session in `path` with `format` (auto-detected when `None`).
@@ -237,7 +252,7 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
     if input.bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::parse(&input.path, None, None, "the file is empty"));
     }
-    let mut traces = format.import(input)?;
+    let mut traces = import_guarded(format, input)?;
     for t in &mut traces {
         if t.source.format.is_empty() {
             t.source.format = format.as_str().into();
@@ -247,6 +262,32 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
         }
     }
     Ok(traces)
+}
+
+/// Run the importer; a panic (a bug: importers return typed errors) becomes an
+/// [`Error::Parse`] naming the file, so it never crosses into the CLI's exit code
+/// or the Python binding. The panic's own message is cut short: it may quote the
+/// file's content.
+fn import_guarded(format: Format, input: &Input) -> Result<Vec<Trace>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format.import(input))) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let short: String = msg.chars().take(80).collect();
+            Err(Error::parse(
+                &input.path,
+                None,
+                None,
+                format!(
+                    "internal error in the {format} importer (a tracecard bug, please report it): {short}"
+                ),
+            ))
+        }
+    }
 }
 
 /// Files under `root` (recursively, sorted) that some importer recognises, minus

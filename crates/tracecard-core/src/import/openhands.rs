@@ -36,15 +36,7 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
         && !first.contains("\"trajectory\"")
 }
 
-fn floor_char(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
+use super::floor_char_boundary as floor_char;
 
 const SEMANTICS: &str = "litellm-normalised usage in tool_call_metadata.model_response: prompt_tokens includes cache reads (prompt_tokens_details.cached_tokens / cache_read_input_tokens) and Anthropic cache writes (cache_creation_input_tokens); completion_tokens includes reasoning; deduplicated by model_response.id";
 
