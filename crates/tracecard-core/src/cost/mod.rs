@@ -153,7 +153,7 @@ fn rates_from(
 ) -> std::result::Result<Rates, String> {
     let p = |field: &str, v: &str| {
         PerToken::from_per_million_str(v)
-            .ok_or_else(|| format!("{ctx}: field `{field}` is not a price: {v:?}"))
+            .ok_or_else(|| format!("{ctx}: field `{field}` is not a price: {v:?} (a non-negative decimal, at most ${} per million tokens)", crate::money::MAX_PRICE_PER_MILLION_USD))
     };
     let input = p("input", input)?;
     // Providers without paid cache writes bill written tokens as input; reads default
@@ -302,7 +302,7 @@ impl PriceTable {
                         .as_f64()
                         .and_then(PerToken::from_per_token_f64)
                         .map(Some)
-                        .ok_or_else(|| format!("entry `{key}` field `{field}`: not a price: {n}")),
+                        .ok_or_else(|| format!("entry `{key}` field `{field}`: not a price: {n} (at most ${} per million tokens)", crate::money::MAX_PRICE_PER_MILLION_USD)),
                     Some(other) => Err(format!(
                         "entry `{key}` field `{field}`: expected a number, got {other}"
                     )),

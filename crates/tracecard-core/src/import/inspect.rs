@@ -180,7 +180,7 @@ struct Ctx<'a> {
 fn usage(ctx: &mut Ctx, u: &Value, model: &str, f: &str) -> Result<(TokenUsage, Option<Usd>)> {
     let at = ctx.at;
     let g = |k: &str| -> Result<u64> {
-        at.u64(u, k)
+        at.tokens(u, k)
             .map_err(|_| at.err(&format!("{f}.{k}"), "expected a non-negative integer"))
             .map(|v| v.unwrap_or(0))
     };
@@ -221,7 +221,8 @@ fn usage(ctx: &mut Ctx, u: &Value, model: &str, f: &str) -> Result<(TokenUsage, 
     let cost = at
         .f64(u, "total_cost")
         .map_err(|_| at.err(&format!("{f}.total_cost"), "expected a number"))?
-        .and_then(Usd::from_f64);
+        .map(|c| at.usd(&format!("{f}.total_cost"), c))
+        .transpose()?;
     Ok((t, cost))
 }
 
@@ -655,7 +656,7 @@ fn sample_trace(input: &Input, at: &At, log: &Value, s: &Value, field: &str) -> 
         .f64(s, "total_cost")
         .map_err(|_| at.err(&format!("{field}.total_cost"), "expected a number"))?
     {
-        trace.reported_cost_usd = Usd::from_f64(c);
+        trace.reported_cost_usd = Some(at.usd(&format!("{field}.total_cost"), c)?);
     }
     // Outcome
     trace.outcome.final_step = last_text.or_else(|| {

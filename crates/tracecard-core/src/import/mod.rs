@@ -253,6 +253,27 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
         return Err(Error::parse(&input.path, None, None, "the file is empty"));
     }
     let mut traces = import_guarded(format, input)?;
+    for t in &traces {
+        for s in &t.steps {
+            if let Some((field, v)) = s.tokens.over_limit() {
+                let at = s
+                    .source_ref
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                return Err(Error::parse(
+                    &input.path,
+                    None,
+                    Some(&format!("tokens.{field}")),
+                    format!(
+                        "step {}{at}: {v} tokens is above the limit of {} (a corrupt count)",
+                        s.id,
+                        crate::model::MAX_TOKENS
+                    ),
+                ));
+            }
+        }
+    }
     for t in &mut traces {
         if t.source.format.is_empty() {
             t.source.format = format.as_str().into();
@@ -446,15 +467,42 @@ pub mod json {
             }
         }
 
+        /// Optional token count: [`Self::u64`] capped at
+        /// [`MAX_TOKENS`](crate::model::MAX_TOKENS), so sums of counts never overflow.
+        pub fn tokens(&self, v: &Value, field: &str) -> Result<Option<u64>> {
+            match self.u64(v, field)? {
+                Some(n) if n > crate::model::MAX_TOKENS => Err(self.err(
+                    field,
+                    format!(
+                        "{n} tokens is above the limit of {} (a corrupt count)",
+                        crate::model::MAX_TOKENS
+                    ),
+                )),
+                other => Ok(other),
+            }
+        }
+
+        /// A reported dollar amount `c` read from `field` as [`Usd`]; an amount no
+        /// [`Usd`] holds (beyond about ±$9.2 billion) is an error naming the field,
+        /// never a silent `None` or $0.
+        pub fn usd(&self, field: &str, c: f64) -> Result<crate::Usd> {
+            crate::Usd::from_f64(c).ok_or_else(|| {
+                self.err(
+                    field,
+                    format!("{c} is not a dollar amount tracecard can hold"),
+                )
+            })
+        }
+
         /// Optional number field (float).
         pub fn f64(&self, v: &Value, field: &str) -> Result<Option<f64>> {
             match v.get(field) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::Number(n)) => Ok(n.as_f64()),
-                Some(Value::String(s)) => s
-                    .parse::<f64>()
-                    .map(Some)
-                    .map_err(|_| self.err(field, format!("expected a number, found {s:?}"))),
+                Some(Value::String(s)) => match s.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Ok(Some(f)),
+                    _ => Err(self.err(field, format!("expected a finite number, found {s:?}"))),
+                },
                 Some(other) => Err(self.wrong(field, "a number", other)),
             }
         }

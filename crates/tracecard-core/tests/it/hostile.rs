@@ -65,3 +65,118 @@ fn unknown_object_split_inside_a_multibyte_char_is_a_typed_error_naming_the_file
         "the message dumps the content: {msg}"
     );
 }
+
+// ------------------------------------------------------------ 2. extreme numbers
+
+fn load_as(
+    name: &str,
+    bytes: &str,
+    f: tracecard_core::Format,
+) -> tracecard_core::Result<Vec<tracecard_core::Trace>> {
+    import::load_input(
+        &import::Input::from_bytes(name, bytes.as_bytes().to_vec()),
+        Some(f),
+    )
+}
+
+const CC_USER: &str = r#"{"type":"user","uuid":"u1","parentUuid":null,"sessionId":"s","timestamp":"2025-01-01T00:00:00Z","message":{"role":"user","content":"hi"}}"#;
+
+fn cc_assistant(input: &str, cache_read: &str) -> String {
+    format!(
+        r#"{{"type":"assistant","uuid":"a1","parentUuid":"u1","sessionId":"s","timestamp":"2025-01-01T00:00:01Z","message":{{"id":"msg_1","model":"claude-sonnet-4-20250514","content":[{{"type":"text","text":"hello"}}],"usage":{{"input_tokens":{input},"cache_creation_input_tokens":5,"cache_read_input_tokens":{cache_read},"output_tokens":2}}}}}}"#
+    )
+}
+
+#[test]
+fn token_counts_near_u64_max_are_parse_errors_naming_file_line_and_field() {
+    let max = u64::MAX.to_string();
+    let text = format!("{CC_USER}\n{}\n", cc_assistant(&max, &max));
+    let e = load_as("huge.jsonl", &text, tracecard_core::Format::ClaudeCode).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+    assert_eq!(e.line(), Some(2), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("huge.jsonl") && msg.contains("input_tokens"),
+        "{msg}"
+    );
+    // at the limit is fine, and sums of limit-sized counts do not overflow
+    let lim = tracecard_core::model::MAX_TOKENS.to_string();
+    let text = format!("{CC_USER}\n{}\n", cc_assistant(&lim, &lim));
+    let t = load_as("big.jsonl", &text, tracecard_core::Format::ClaudeCode).unwrap();
+    let card = tracecard_core::Compiler::new().compile(&t[0]).unwrap();
+    assert!(card.total_cost_usd > tracecard_core::Usd::ZERO);
+    assert!(card.total_cost_usd < tracecard_core::Usd::from_nanos(i64::MAX));
+}
+
+#[test]
+fn token_sums_saturate_and_recorded_traces_over_the_limit_are_rejected() {
+    let u = TokenUsage::from_exclusive(u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX);
+    assert_eq!(u.prompt_total(), u64::MAX);
+    assert_eq!(u.total(), u64::MAX);
+    assert!(!u.is_empty());
+    let mut rec = Recorder::new("rec");
+    rec.user_input("hi");
+    let c = rec.llm_call("gpt-4.1-mini", u, "x");
+    let t = rec.finish(OutcomeStatus::Success, Some(c), vec![]);
+    let e = tracecard_core::Compiler::new().compile(&t).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    assert!(e.to_string().contains("tokens.input"), "{e}");
+}
+
+#[test]
+fn otlp_token_attribute_near_u64_max_is_a_parse_error() {
+    let span = format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[]}},"scopeSpans":[{{"scope":{{"name":"x"}},"spans":[{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","parentSpanId":"","name":"chat gpt-4.1-mini","kind":3,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000","attributes":[{{"key":"gen_ai.operation.name","value":{{"stringValue":"chat"}}}},{{"key":"gen_ai.request.model","value":{{"stringValue":"gpt-4.1-mini"}}}},{{"key":"gen_ai.usage.input_tokens","value":{{"intValue":"{}"}}}},{{"key":"gen_ai.usage.output_tokens","value":{{"intValue":"3"}}}}]}}]}}]}}]}}"#,
+        u64::MAX
+    );
+    let e = load_as("otel.json", &span, tracecard_core::Format::Otlp).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+    assert!(
+        e.to_string().contains("otel.json") && e.to_string().contains("tokens.input"),
+        "{e}"
+    );
+}
+
+#[test]
+fn absurd_money_strings_and_amounts_are_typed_errors_not_zero() {
+    // native: reported cost as an exponent string
+    let text = "{\"record\":\"session\",\"version\":1,\"session_id\":\"s\"}\n{\"record\":\"outcome\",\"status\":\"success\",\"reported_cost_usd\":\"1e2147483647\"}\n";
+    let e = load_as("money.jsonl", text, tracecard_core::Format::Native).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+    assert_eq!(e.line(), Some(2), "{e}");
+    // OpenClaw: a reported cost no Usd holds is an error naming the field
+    let session =
+        r#"{"type":"session","version":3,"id":"s","timestamp":"2026-03-02T09:14:05.120Z"}"#;
+    for cost in ["1e300", "\"1e999\""] {
+        let msg = format!(
+            r#"{{"type":"message","id":"m2","timestamp":"2026-03-02T09:14:16.480Z","message":{{"role":"assistant","content":[{{"type":"text","text":"ok"}}],"model":"claude-sonnet-4-5","usage":{{"input":1,"output":1,"cost":{{"total":{cost}}}}}}}}}"#
+        );
+        let e = load_as(
+            "claw.jsonl",
+            &format!("{session}\n{msg}\n"),
+            tracecard_core::Format::OpenClaw,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+        assert!(e.to_string().contains("cost.total"), "{e}");
+        assert_eq!(e.line(), Some(2), "{e}");
+    }
+}
+
+#[test]
+fn absurd_prices_are_pricing_errors_and_never_print_negative() {
+    let p = write(
+        "prices.json",
+        r#"{"m": {"input_cost_per_token": 10000, "output_cost_per_token": 1e-06}}"#,
+    );
+    let e = tracecard_core::PriceTable::bundled_with_override(&p).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Pricing, "{e}");
+    assert!(
+        e.to_string().contains("prices.json") && e.to_string().contains("per million"),
+        "{e}"
+    );
+    assert_eq!(
+        tracecard_core::money::PerToken(10_000_000_000 * 1_000_000_000).per_million(),
+        "10000000000"
+    );
+}
