@@ -195,6 +195,7 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
     let ends_with_newline = text.ends_with('\n');
     for (i, raw) in text.lines().enumerate() {
         let line = i as u64 + 1;
+        crate::import::check_line_len(path, line, raw)?;
         if raw.trim().is_empty() {
             continue;
         }

@@ -180,6 +180,9 @@ fn rates_from(
 
 const BUNDLED: &str = include_str!("../../data/prices.json");
 
+/// Largest price file accepted (64 MiB; LiteLLM's full table is about 1 MiB).
+pub const MAX_PRICE_FILE_BYTES: u64 = 64 << 20;
+
 impl PriceTable {
     /// The bundled price table (parsed once).
     pub fn bundled() -> &'static PriceTable {
@@ -378,10 +381,16 @@ impl PriceTable {
         Ok(t)
     }
 
-    /// Load a price file, auto-detecting tracecard's own format (an object with a
+    /// Load a price file (a regular file of at most [`MAX_PRICE_FILE_BYTES`]),
+    /// auto-detecting tracecard's own format (an object with a
     /// `models` array) or LiteLLM's (an object keyed by model name).
     pub fn load(path: &Path) -> Result<PriceTable> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::import::read_regular(path, MAX_PRICE_FILE_BYTES, None)?;
+        crate::import::check_json_budget(path, None, None, &bytes)?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::Pricing {
+            path: Some(path.to_path_buf()),
+            message: format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+        })?;
         let is_own = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .is_some_and(|v| v.get("models").is_some_and(|m| m.is_array()));

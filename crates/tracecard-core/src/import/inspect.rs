@@ -85,6 +85,7 @@ fn read_entry<R: Read>(path: &Path, name: &str, r: R, total: &mut u64) -> Result
             format!("archive larger than {MAX_TOTAL} bytes decompressed; refusing"),
         ));
     }
+    super::check_json_budget(path, None, Some(name), &buf)?;
     let text = std::str::from_utf8(&buf)
         .map_err(|e| Error::parse(path, None, Some(name), format!("invalid UTF-8: {e}")))?;
     serde_json::from_str(text)

@@ -135,6 +135,127 @@ impl std::fmt::Display for Format {
     }
 }
 
+/// Largest input file tracecard reads (1 GiB); a larger file is an
+/// [`Error::Parse`] naming it, read no further.
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Largest line of a JSONL file (64 MiB); a longer line is an [`Error::Parse`]
+/// naming file and line, checked before the line is parsed.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// JSON values one document (a file, or one entry of an `.eval` archive) may hold:
+/// `JSON_VALUES_BASE + bytes / 4`, counting `[`, `{`, `,` and `:` outside strings.
+/// Real traces are string-heavy (fewer than one value per 20 bytes); a document
+/// like `[0,0,0,…]` would need 16 bytes of memory per input byte and is refused
+/// with an [`Error::Parse`] instead of an allocation failure.
+pub const JSON_VALUES_BASE: u64 = 4_000_000;
+
+/// What kind of non-regular file `meta` describes (for messages).
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Read at most `limit` bytes (and at most `prefix` when given: a head for format
+/// detection) of the regular file at `path`. The file type is checked before the
+/// file is opened; a non-regular file is an [`Error::Io`] (`InvalidInput`) naming
+/// it, a file above `limit` an [`Error::Parse`].
+pub fn read_regular(path: &Path, limit: u64, prefix: Option<u64>) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        let kind = file_kind(&meta);
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{kind}; tracecard reads only regular files"),
+            ),
+        ));
+    }
+    let too_big = |n: u64| {
+        Error::parse(
+            path,
+            None,
+            None,
+            format!("the file is {n} bytes, above the limit of {limit} bytes; refusing"),
+        )
+    };
+    if prefix.is_none() && meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    let want = prefix.unwrap_or(limit).min(limit);
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::with_capacity(meta.len().min(want) as usize);
+    f.take(want + u64::from(prefix.is_none()))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if prefix.is_none() && bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Refuse a JSON document that would take far more memory than its size (see
+/// [`JSON_VALUES_BASE`]). `line`/`field` say where it is, for the message.
+pub(crate) fn check_json_budget(
+    path: &Path,
+    line: Option<u64>,
+    field: Option<&str>,
+    bytes: &[u8],
+) -> Result<()> {
+    let limit = JSON_VALUES_BASE + bytes.len() as u64 / 4;
+    let (mut in_str, mut esc, mut n) = (false, false, 0u64);
+    for &b in bytes {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+        } else {
+            match b {
+                b'"' => in_str = true,
+                b'[' | b'{' | b',' | b':' => n += 1,
+                _ => {}
+            }
+        }
+    }
+    if n > limit {
+        return Err(Error::parse(
+            path,
+            line,
+            field,
+            format!(
+                "{n} JSON values in {} bytes, above the limit of {limit} (a document that dense would need far more memory than its size); refusing",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A file being imported: its path and bytes.
 #[derive(Debug)]
 pub struct Input {
@@ -145,9 +266,11 @@ pub struct Input {
 }
 
 impl Input {
-    /// Read `path`.
+    /// Read `path`: a regular file (or a symlink to one) of at most
+    /// [`MAX_INPUT_BYTES`]. FIFOs, devices, sockets and directories are refused
+    /// before they are opened (no blocking on a FIFO, no endless `/dev/zero`).
     pub fn read(path: &Path) -> Result<Input> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = read_regular(path, MAX_INPUT_BYTES, None)?;
         Ok(Input {
             path: path.to_path_buf(),
             bytes,
@@ -195,9 +318,15 @@ impl Input {
 
 /// Which importer fits `path`, from its first 64 KiB; `None` when none does.
 pub fn detect(path: &Path) -> Result<Option<Format>> {
-    let input = Input::read(path)?;
+    let input = Input {
+        path: path.to_path_buf(),
+        bytes: read_regular(path, MAX_INPUT_BYTES, Some(HEAD_BYTES as u64))?,
+    };
     Ok(detect_input(&input))
 }
+
+/// How much of a file format detection looks at.
+const HEAD_BYTES: usize = 64 * 1024;
 
 /// The largest `i' <= i` that is a char boundary of `s` (`s.len()` when `i` is past
 /// the end): every "look at the first N bytes" window goes through this, so a
@@ -214,7 +343,7 @@ pub(crate) fn floor_char_boundary(s: &str, i: usize) -> usize {
 }
 
 fn head(input: &Input) -> String {
-    let n = input.bytes.len().min(64 * 1024);
+    let n = input.bytes.len().min(HEAD_BYTES);
     String::from_utf8_lossy(&input.bytes[..n]).into_owned()
 }
 
@@ -251,6 +380,20 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
     };
     if input.bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::parse(&input.path, None, None, "the file is empty"));
+    }
+    if input.bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::parse(
+            &input.path,
+            None,
+            None,
+            format!(
+                "the input is {} bytes, above the limit of {MAX_INPUT_BYTES} bytes; refusing",
+                input.bytes.len()
+            ),
+        ));
+    }
+    if !input.bytes.starts_with(b"PK") {
+        check_json_budget(&input.path, None, None, &input.bytes)?;
     }
     let mut traces = import_guarded(format, input)?;
     for t in &traces {
@@ -368,6 +511,7 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
     let mut out = JsonLines::default();
     for (i, line) in text.lines().enumerate() {
         let line_no = i as u64 + 1;
+        check_line_len(path, line_no, line)?;
         if line.trim().is_empty() {
             continue;
         }
@@ -383,6 +527,22 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
         }
     }
     Ok(out)
+}
+
+/// A JSONL line longer than [`MAX_LINE_BYTES`] is an error naming file and line.
+pub(crate) fn check_line_len(path: &Path, line_no: u64, line: &str) -> Result<()> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(Error::parse(
+            path,
+            Some(line_no),
+            None,
+            format!(
+                "the line is {} bytes, above the limit of {MAX_LINE_BYTES} bytes per JSONL line; refusing",
+                line.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Typed accessors on `serde_json::Value` that turn a wrong type into an

@@ -180,3 +180,154 @@ fn absurd_prices_are_pricing_errors_and_never_print_negative() {
         "10000000000"
     );
 }
+
+// ------------------------------------------------- 3. bounded materialisation
+
+/// An `.eval` whose one sample is `{"id":1,"epoch":1,"events":[0,0,0,…]}`, `mb` MB
+/// decompressed (deflate makes it tiny on disk).
+fn eval_with_zero_array(mb: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(false);
+        z.start_file("header.json", o).unwrap();
+        z.write_all(br#"{"version":2,"status":"success","eval":{"task":"t","model":"openai/gpt-4.1-mini"}}"#)
+            .unwrap();
+        z.start_file("samples/1_epoch_1.json", o).unwrap();
+        z.write_all(br#"{"id":1,"epoch":1,"events":[0"#).unwrap();
+        let chunk = ",0".repeat(512 * 1024);
+        for _ in 0..mb {
+            z.write_all(chunk.as_bytes()).unwrap();
+        }
+        z.write_all(b"]}").unwrap();
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+#[test]
+fn eval_sample_of_dense_zeros_is_refused_not_an_allocation_abort() {
+    // 250 MB decompressed (under the 256 MiB per-entry cap): used to ask for 4 GiB.
+    let bytes = eval_with_zero_array(250);
+    assert!(bytes.len() < 2 << 20, "{}", bytes.len());
+    let p = write("zeros.eval", &bytes);
+    let e = import::load(&p, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("zeros.eval")
+            && msg.contains("samples/1_epoch_1.json")
+            && msg.contains("JSON values"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn dense_whole_file_json_is_refused_before_parsing() {
+    let mut text = String::from(r#"{"trajectory":[0"#);
+    text.push_str(&",0".repeat(10_000_000));
+    text.push_str("]}");
+    let p = write("dense.traj", &text);
+    let e = import::load(&p, Some(tracecard_core::Format::SweAgent)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+    assert!(
+        e.to_string().contains("dense.traj") && e.to_string().contains("JSON values"),
+        "{e}"
+    );
+}
+
+// ------------------------------------- 4. non-regular files, size and line caps
+
+/// Run `f` on another thread; fail (instead of hanging the suite) after 20 s.
+fn within_20s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("hung: no answer within 20 s")
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_as_input_is_refused_without_blocking() {
+    let p = tmp("pipe.jsonl");
+    let _ = std::fs::remove_file(&p);
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&p)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let q = p.clone();
+    let (e1, e2) = within_20s(move || {
+        (
+            import::load(&q, None).unwrap_err(),
+            import::detect(&q).unwrap_err(),
+        )
+    });
+    for e in [e1, e2] {
+        assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+        assert!(
+            e.to_string().contains("pipe.jsonl") && e.to_string().contains("FIFO"),
+            "{e}"
+        );
+    }
+    let q = p.clone();
+    let e = within_20s(move || tracecard_core::PriceTable::bundled_with_override(&q).unwrap_err());
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    std::fs::remove_file(&p).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn dev_zero_and_dev_null_as_input_or_prices_are_refused() {
+    for dev in ["/dev/zero", "/dev/null"] {
+        let e = within_20s(move || import::load(std::path::Path::new(dev), None).unwrap_err());
+        assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+        assert!(
+            e.to_string().contains(dev) && e.to_string().contains("character device"),
+            "{e}"
+        );
+        let e = within_20s(move || {
+            tracecard_core::PriceTable::bundled_with_override(std::path::Path::new(dev))
+                .unwrap_err()
+        });
+        assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    }
+}
+
+#[test]
+fn file_above_the_size_limit_is_refused_without_reading_it() {
+    let p = tmp("huge.jsonl");
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(import::MAX_INPUT_BYTES + 1).unwrap(); // sparse: no disk, no memory
+    let e = import::load(&p, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+    assert!(
+        e.to_string().contains("huge.jsonl") && e.to_string().contains("limit"),
+        "{e}"
+    );
+    std::fs::remove_file(&p).unwrap();
+}
+
+#[test]
+fn jsonl_line_above_the_line_limit_is_an_error_naming_the_line() {
+    let big = format!(
+        r#"{{"type":"user","uuid":"u2","parentUuid":"a1","sessionId":"s","timestamp":"2025-01-01T00:00:02Z","message":{{"role":"user","content":"{}"}}}}"#,
+        "x".repeat(import::MAX_LINE_BYTES)
+    );
+    let text = format!("{CC_USER}\n{}\n{big}\n", cc_assistant("10", "0"));
+    let e = load_as("long.jsonl", &text, tracecard_core::Format::ClaudeCode).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+    assert_eq!(e.line(), Some(3), "{e}");
+    // native JSONL too
+    let text = format!(
+        "{{\"record\":\"session\",\"version\":1,\"session_id\":\"s\"}}\n{{\"record\":\"warning\",\"code\":\"x\",\"message\":\"{}\"}}\n",
+        "y".repeat(import::MAX_LINE_BYTES)
+    );
+    let e = load_as("long-native.jsonl", &text, tracecard_core::Format::Native).unwrap_err();
+    assert_eq!(e.line(), Some(2), "{e}");
+}
