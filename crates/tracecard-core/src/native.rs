@@ -193,10 +193,15 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
 
     let total = text.lines().count();
     let ends_with_newline = text.ends_with('\n');
+    let mut seen = crate::import::Dedup::default();
     for (i, raw) in text.lines().enumerate() {
         let line = i as u64 + 1;
         crate::import::check_line_len(path, line, raw)?;
         if raw.trim().is_empty() {
+            continue;
+        }
+        if let Some(w) = seen.check(path, line, raw) {
+            warnings.push(w);
             continue;
         }
         let tag: Tag<'_> = match serde_json::from_str(raw) {

@@ -394,11 +394,20 @@ impl PriceTable {
         let is_own = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .is_some_and(|v| v.get("models").is_some_and(|m| m.is_array()));
-        if is_own {
-            PriceTable::from_bundled_json(&text, Some(path))
+        let t = if is_own {
+            PriceTable::from_bundled_json(&text, Some(path))?
         } else {
-            PriceTable::from_litellm_json(&text, Some(path))
+            PriceTable::from_litellm_json(&text, Some(path))?
+        };
+        // A file that prices nothing (`{}`, `{"models":{}}`, only image models) would
+        // be ignored without a word: say so instead.
+        if t.is_empty() {
+            return Err(Error::Pricing {
+                path: Some(path.to_path_buf()),
+                message: "no model with token prices in this file (expected tracecard's `{\"models\": [...]}` or LiteLLM's object keyed by model name)".into(),
+            });
         }
+        Ok(t)
     }
 
     /// `self` consulted first, then `fallback` for models `self` does not know.

@@ -108,11 +108,15 @@ fn import_eval_zip(input: &Input) -> Result<Vec<Trace>> {
             ));
         }
     };
-    let mut names: Vec<String> = zip
+    let (mut names, odd): (Vec<String>, Vec<String>) = zip
         .file_names()
         .filter_map(|r| r.ok().map(|c| c.into_owned()))
         .filter(|n| n.starts_with("samples/") && n.ends_with(".json"))
-        .collect();
+        .partition(|n| {
+            // samples/<name>.json only: no `..`, no deeper folders, no backslashes
+            let rest = &n["samples/".len()..];
+            !rest.contains(['/', '\\']) && !n.contains("..")
+        });
     names.sort_by_key(|n| {
         // samples/<id>_epoch_<n>.json in natural order
         let stem = n
@@ -136,7 +140,23 @@ fn import_eval_zip(input: &Input) -> Result<Vec<Trace>> {
         let at = At::new(path, None);
         out.push(sample_trace(input, &at, &header, &s, name)?);
     }
-    Ok(or_empty(input, out, "the archive holds no samples"))
+    let mut out = or_empty(input, out, "the archive holds no samples");
+    if !odd.is_empty() {
+        for t in &mut out {
+            t.warn(Warning::at(
+                "suspicious_entry",
+                format!(
+                    "{} archive entr{} with `..` or nested folders skipped: {}",
+                    odd.len(),
+                    if odd.len() == 1 { "y" } else { "ies" },
+                    odd.join(", ")
+                ),
+                path.display().to_string(),
+                None,
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// `traces`, or one empty trace saying why when there are none (nothing is dropped

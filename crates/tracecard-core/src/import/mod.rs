@@ -458,9 +458,17 @@ fn import_guarded(format: Format, input: &Input) -> Result<Vec<Trace>> {
 /// those another file pulls in (Claude Code `subagents/` transcripts are read with
 /// their parent session). A file path is returned as is.
 pub fn discover(root: &Path) -> Result<Vec<PathBuf>> {
+    Ok(discover_noting(root)?.0)
+}
+
+/// [`discover`], plus one note per entry it passes over without reading: symlinks
+/// (not followed inside a walked directory, so no loops) and FIFOs, devices and
+/// sockets (never opened).
+pub fn discover_noting(root: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
     if !root.is_dir() {
-        return Ok(vec![root.to_path_buf()]);
+        return Ok((vec![root.to_path_buf()], Vec::new()));
     }
+    let mut notes = Vec::new();
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -471,13 +479,23 @@ pub fn discover(root: &Path) -> Result<Vec<PathBuf>> {
             let ft = entry.file_type().map_err(|e| Error::io(&p, e))?;
             if ft.is_dir() {
                 stack.push(p);
-            } else if ft.is_file() && !is_pulled_in(&p) {
-                out.push(p);
+            } else if ft.is_file() {
+                if !is_pulled_in(&p) {
+                    out.push(p);
+                }
+            } else if ft.is_symlink() {
+                notes.push(format!(
+                    "skipped symlink {} (symlinks inside a directory are not followed; name the target explicitly)",
+                    p.display()
+                ));
+            } else {
+                notes.push(format!("skipped {} (not a regular file)", p.display()));
             }
         }
     }
     out.sort();
-    Ok(out)
+    notes.sort();
+    Ok((out, notes))
 }
 
 /// Claude Code 2.x keeps sub-agents in `<session>/subagents/agent-*.jsonl` next to
@@ -509,10 +527,15 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
     let ends_with_newline = text.ends_with('\n');
     let total = text.lines().count();
     let mut out = JsonLines::default();
+    let mut seen = Dedup::default();
     for (i, line) in text.lines().enumerate() {
         let line_no = i as u64 + 1;
         check_line_len(path, line_no, line)?;
         if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(w) = seen.check(path, line_no, line) {
+            out.warnings.push(w);
             continue;
         }
         match serde_json::from_str::<serde_json::Value>(line) {
@@ -527,6 +550,36 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
         }
     }
     Ok(out)
+}
+
+/// Byte-identical records (a line written twice: a retried append, a merged
+/// copy) are counted once: the repeat is skipped with a `duplicate_record`
+/// warning naming both lines. Every JSONL reader goes through this.
+#[derive(Default)]
+pub(crate) struct Dedup<'a> {
+    first: std::collections::HashMap<&'a str, u64>,
+}
+
+impl<'a> Dedup<'a> {
+    /// `Some(warning)` when `line` repeats an earlier line exactly.
+    pub(crate) fn check(&mut self, path: &Path, line_no: u64, line: &'a str) -> Option<Warning> {
+        let line = line.trim_end_matches('\r');
+        match self.first.entry(line) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(Warning::at(
+                "duplicate_record",
+                format!(
+                    "line {line_no} repeats line {} byte for byte; counted once",
+                    e.get()
+                ),
+                path.display().to_string(),
+                Some(line_no),
+            )),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(line_no);
+                None
+            }
+        }
+    }
 }
 
 /// A JSONL line longer than [`MAX_LINE_BYTES`] is an error naming file and line.

@@ -331,3 +331,112 @@ fn jsonl_line_above_the_line_limit_is_an_error_naming_the_line() {
     let e = load_as("long-native.jsonl", &text, tracecard_core::Format::Native).unwrap_err();
     assert_eq!(e.line(), Some(2), "{e}");
 }
+
+// ------------------------------------------ 5. nothing counted twice or dropped silently
+
+fn has(t: &tracecard_core::Trace, code: &str) -> bool {
+    t.warnings.iter().any(|w| w.code == code)
+}
+
+#[test]
+fn duplicated_jsonl_records_are_counted_once_with_a_warning() {
+    // native: a recorder's step line appended twice
+    let mut rec = Recorder::new("dup");
+    rec.user_input("hi");
+    let c = rec.llm_call(
+        "gpt-4.1-mini",
+        TokenUsage::from_inclusive(1000, 0, 0, 100, 0),
+        "ok",
+    );
+    let t = rec.finish(OutcomeStatus::Success, Some(c), vec![]);
+    let once = native::to_jsonl(&t).unwrap();
+    let lines: Vec<&str> = once.lines().collect();
+    let mut twice: Vec<&str> = lines.clone();
+    twice.insert(3, lines[2]);
+    let twice = twice.join("\n") + "\n";
+    let a = load_as("n.jsonl", &once, tracecard_core::Format::Native).unwrap();
+    let b = load_as("n.jsonl", &twice, tracecard_core::Format::Native).unwrap();
+    assert_eq!(a[0].steps.len(), b[0].steps.len());
+    assert!(has(&b[0], "duplicate_record"));
+    let cost = |t: &tracecard_core::Trace| {
+        tracecard_core::Compiler::new()
+            .compile(t)
+            .unwrap()
+            .total_cost_usd
+    };
+    assert_eq!(cost(&a[0]), cost(&b[0]));
+
+    // Claude Code, OpenClaw: the same record twice
+    let cc = format!("{CC_USER}\n{}\n", cc_assistant("10", "0"));
+    let cc2 = format!("{CC_USER}\n{0}\n{0}\n", cc_assistant("10", "0"));
+    let a = load_as("c.jsonl", &cc, tracecard_core::Format::ClaudeCode).unwrap();
+    let b = load_as("c.jsonl", &cc2, tracecard_core::Format::ClaudeCode).unwrap();
+    assert_eq!(a[0].steps.len(), b[0].steps.len());
+    assert!(has(&b[0], "duplicate_record"));
+
+    let session =
+        r#"{"type":"session","version":3,"id":"s","timestamp":"2026-03-02T09:14:05.120Z"}"#;
+    let msg = r#"{"type":"message","id":"m2","timestamp":"2026-03-02T09:14:16.480Z","message":{"role":"assistant","content":[{"type":"text","text":"ok"}],"model":"claude-sonnet-4-5","usage":{"input":100,"output":10,"cost":{"total":0.5}}}}"#;
+    let a = load_as(
+        "o.jsonl",
+        &format!("{session}\n{msg}\n"),
+        tracecard_core::Format::OpenClaw,
+    )
+    .unwrap();
+    let b = load_as(
+        "o.jsonl",
+        &format!("{session}\n{msg}\r\n{msg}\n"),
+        tracecard_core::Format::OpenClaw,
+    )
+    .unwrap();
+    assert_eq!(a[0].steps.len(), b[0].steps.len());
+    assert_eq!(cost(&a[0]), cost(&b[0]));
+    assert!(has(&b[0], "duplicate_record"));
+}
+
+#[test]
+fn a_price_file_that_prices_nothing_is_an_error() {
+    for (name, text) in [
+        ("empty-models.json", r#"{"models":{}}"#),
+        ("empty.json", "{}"),
+    ] {
+        let p = write(name, text);
+        let e = tracecard_core::PriceTable::bundled_with_override(&p).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Pricing, "{e}");
+        assert!(
+            e.to_string().contains(name) && e.to_string().contains("no model"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn eval_entries_with_dot_dot_are_not_samples() {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let o = zip::write::SimpleFileOptions::default();
+        z.start_file("header.json", o).unwrap();
+        z.write_all(br#"{"version":2,"status":"success","eval":{"task":"t"}}"#)
+            .unwrap();
+        let sample = br#"{"id":1,"epoch":1,"events":[{"event":"model","output":{"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2}}}]}"#;
+        z.start_file("samples/1_epoch_1.json", o).unwrap();
+        z.write_all(sample).unwrap();
+        z.start_file("samples/../../etc/2_epoch_1.json", o).unwrap();
+        z.write_all(sample).unwrap();
+        z.finish().unwrap();
+    }
+    let t = import::load_input(
+        &import::Input::from_bytes("dots.eval", buf.into_inner()),
+        Some(tracecard_core::Format::Inspect),
+    )
+    .unwrap();
+    assert_eq!(t.len(), 1);
+    let w = t[0]
+        .warnings
+        .iter()
+        .find(|w| w.code == "suspicious_entry")
+        .expect("a warning");
+    assert!(w.message.contains("../../etc"), "{}", w.message);
+}
