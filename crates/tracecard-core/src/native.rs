@@ -206,7 +206,7 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
         }
         let tag: Tag<'_> = match serde_json::from_str(raw) {
             Ok(t) => t,
-            Err(e) if i + 1 == total && !ends_with_newline && e.is_eof() => {
+            Err(e) if i + 1 == total && !ends_with_newline && crate::import::cut_short(&e, raw) => {
                 warnings.push(Warning::at(
                     "truncated_line",
                     format!("last line is incomplete ({} bytes; the session may still be running); skipped", raw.len()),

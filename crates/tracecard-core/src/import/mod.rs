@@ -285,17 +285,32 @@ impl Input {
         }
     }
 
-    /// The bytes as UTF-8, or a parse error naming the line of the first bad byte.
+    /// The bytes as UTF-8 without a leading byte-order mark, or a parse error naming
+    /// the line of the first bad byte. A file cut inside its last multi-byte
+    /// character (a partial write) reads as the text before the cut: the JSONL
+    /// readers then skip the incomplete last line with a `truncated_line` warning.
     pub fn text(&self) -> Result<&str> {
-        std::str::from_utf8(&self.bytes).map_err(|e| {
-            let at = e.valid_up_to();
-            let line = self.bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
-            Error::parse(
+        let bytes = self
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&self.bytes);
+        std::str::from_utf8(bytes).or_else(|e| {
+            if e.error_len().is_none() {
+                // only an incomplete sequence at the very end: keep what precedes it
+                return Ok(std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default());
+            }
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64
+                + 1;
+            let at = e.valid_up_to() + (self.bytes.len() - bytes.len());
+            Err(Error::parse(
                 &self.path,
                 Some(line),
                 None,
                 format!("invalid UTF-8 at byte {at}"),
-            )
+            ))
         })
     }
 
@@ -344,7 +359,8 @@ pub(crate) fn floor_char_boundary(s: &str, i: usize) -> usize {
 
 fn head(input: &Input) -> String {
     let n = input.bytes.len().min(HEAD_BYTES);
-    String::from_utf8_lossy(&input.bytes[..n]).into_owned()
+    let b = &input.bytes[..n];
+    String::from_utf8_lossy(b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)).into_owned()
 }
 
 fn detect_input(input: &Input) -> Option<Format> {
@@ -540,7 +556,7 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
         }
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(v) => out.lines.push((line_no, v)),
-            Err(e) if i + 1 == total && !ends_with_newline && e.is_eof() => out.warnings.push(Warning::at(
+            Err(e) if i + 1 == total && !ends_with_newline && cut_short(&e, line) => out.warnings.push(Warning::at(
                 "truncated_line",
                 format!("last line is incomplete ({} bytes; the session may still be running); skipped", line.len()),
                 path.display().to_string(),
@@ -550,6 +566,13 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
         }
     }
     Ok(out)
+}
+
+/// Does `e` (from parsing `line`, the last line, with no newline after it) say the
+/// line ends early? EOF inside a value, or a number cut after `-`, `1.` or `1e`
+/// (serde_json reports those as invalid numbers at the last column).
+pub(crate) fn cut_short(e: &serde_json::Error, line: &str) -> bool {
+    e.is_eof() || (e.line() == 1 && e.column() >= line.trim_end().chars().count())
 }
 
 /// Byte-identical records (a line written twice: a retried append, a merged

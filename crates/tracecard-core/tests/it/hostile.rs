@@ -440,3 +440,54 @@ fn eval_entries_with_dot_dot_are_not_samples() {
         .expect("a warning");
     assert!(w.message.contains("../../etc"), "{}", w.message);
 }
+
+// ------------------------------------------- 6./7. partial writes, BOM, empty input
+
+#[test]
+fn a_last_line_cut_inside_a_character_or_a_number_keeps_the_complete_records() {
+    let full = format!("{CC_USER}\n{}\n", cc_assistant("10", "0"));
+    let tail_str = r#"{"type":"user","uuid":"u2","parentUuid":"a1","sessionId":"s","timestamp":"2025-01-01T00:00:02Z","message":{"role":"user","content":"déjà"#;
+    let cut_char = &tail_str.as_bytes()[..tail_str.len() - 1]; // inside `à`
+    let mut bytes = full.as_bytes().to_vec();
+    bytes.extend_from_slice(cut_char);
+    let t = import::load_input(
+        &import::Input::from_bytes("cut.jsonl", bytes),
+        Some(tracecard_core::Format::ClaudeCode),
+    )
+    .unwrap();
+    assert!(has(&t[0], "truncated_line"));
+    for cut in ["-", "1.", "1e", "1e-"] {
+        let text = format!(
+            "{full}{{\"type\":\"assistant\",\"uuid\":\"a2\",\"parentUuid\":\"a1\",\"sessionId\":\"s\",\"message\":{{\"usage\":{{\"input_tokens\":{cut}"
+        );
+        let t = load_as("cutnum.jsonl", &text, tracecard_core::Format::ClaudeCode).unwrap();
+        assert!(has(&t[0], "truncated_line"), "{cut}");
+        let native = format!(
+            "{{\"record\":\"session\",\"version\":1,\"session_id\":\"s\"}}\n{{\"record\":\"outcome\",\"status\":\"success\",\"reported_cost_usd\":{cut}"
+        );
+        let t = load_as(
+            "cutnum-native.jsonl",
+            &native,
+            tracecard_core::Format::Native,
+        )
+        .unwrap();
+        assert!(has(&t[0], "truncated_line"), "{cut}");
+    }
+    // a bad number in the middle of the file is still an error naming the line
+    let text = format!("{CC_USER}\n{{\"x\":1e}}\n{}\n", cc_assistant("10", "0"));
+    let e = load_as("mid.jsonl", &text, tracecard_core::Format::ClaudeCode).unwrap_err();
+    assert_eq!(e.line(), Some(2), "{e}");
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored_by_detection_and_parsing() {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(format!("{CC_USER}\n{}\n", cc_assistant("10", "0")).as_bytes());
+    let p = write("bom.jsonl", &bytes);
+    assert_eq!(
+        import::detect(&p).unwrap(),
+        Some(tracecard_core::Format::ClaudeCode)
+    );
+    let t = import::load(&p, None).unwrap();
+    assert_eq!(t[0].session_id, "s");
+}
