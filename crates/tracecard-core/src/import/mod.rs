@@ -380,6 +380,14 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Trace>> {
 
 /// Import every session in an in-memory `input`.
 pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
+    // before detection: an empty file is "empty", not "unknown format"
+    let body = input
+        .bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&input.bytes);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::parse(&input.path, None, None, "the file is empty"));
+    }
     let format = match format {
         Some(f) => f,
         None => detect_input(input).ok_or_else(|| Error::UnknownFormat {
@@ -394,9 +402,6 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
             )),
         })?,
     };
-    if input.bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::parse(&input.path, None, None, "the file is empty"));
-    }
     if input.bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(Error::parse(
             &input.path,

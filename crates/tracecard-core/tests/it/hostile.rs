@@ -491,3 +491,16 @@ fn a_byte_order_mark_is_ignored_by_detection_and_parsing() {
     let t = import::load(&p, None).unwrap();
     assert_eq!(t[0].session_id, "s");
 }
+
+#[test]
+fn an_empty_file_says_empty_not_unknown_format() {
+    for (name, bytes) in [("e1.jsonl", &b""[..]), ("e2.json", b"\xEF\xBB\xBF \n\n")] {
+        let p = write(name, bytes);
+        let e = import::load(&p, None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+        assert!(
+            e.to_string().contains(name) && e.to_string().contains("empty"),
+            "{e}"
+        );
+    }
+}
