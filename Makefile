@@ -15,7 +15,7 @@ PY_DIR   := bindings/python
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
-.PHONY: help setup demo test test-rust test-python lint fmt bench check-tools clean
+.PHONY: help setup demo test test-rust test-python lint fmt bench hostile check-tools clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ lint: ## rustfmt check and clippy with warnings denied
 
 fmt: ## Format the Rust code
 	$(CARGO) fmt --all
+
+hostile: ## Longer hostile-input campaign: every fixture, 5 seeds (make test runs a small sample)
+	HOSTILE_ALL=1 HOSTILE_SEEDS=$${HOSTILE_SEEDS:-5} $(CARGO) test --locked -p tracecard-cli --test campaign -- --nocapture
 
 bench: ## Run the criterion benchmarks (figures go in BENCHMARKS.md)
 	$(CARGO) bench -p tracecard-benches

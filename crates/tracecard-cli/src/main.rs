@@ -147,6 +147,15 @@ impl OutFormat {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug; its default message can quote a trace file's content, so
+    // print only where it happened (the importer turns it into an error naming the file).
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("internal error{at} (a tracecard bug, please report it)");
+    }));
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -291,7 +300,11 @@ fn load_all(
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            for f in import::discover(p)? {
+            let (found, notes) = import::discover_noting(p)?;
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+            for f in found {
                 let fmt = match from {
                     Some(x) => Some(x),
                     None => import::detect(&f)?,
@@ -433,7 +446,11 @@ fn compile(
     let mut explicit = std::collections::HashSet::new();
     for p in paths {
         if p.is_dir() {
-            files.extend(import::discover(p)?);
+            let (found, notes) = import::discover_noting(p)?;
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+            files.extend(found);
         } else {
             explicit.insert(p.clone());
             files.push(p.clone());
@@ -554,13 +571,24 @@ fn write_cards(
     let to_dir = output.is_some_and(|o| o.is_dir() || o.to_string_lossy().ends_with('/'));
     if let (Some(dir), true) = (output, to_dir) {
         std::fs::create_dir_all(dir)?;
+        // Two sessions with one id (or ids equal after `safe_name`) must not
+        // overwrite each other's card: the later ones get `-2`, `-3`, … and a note.
+        let mut used = std::collections::HashSet::new();
         for c in cards {
-            let p = dir.join(format!(
-                "{}.card.{}",
-                safe_name(&c.session_id),
-                format.ext()
-            ));
-            std::fs::write(&p, render(c, format)?)?;
+            let base = safe_name(&c.session_id);
+            let mut name = format!("{base}.card.{}", format.ext());
+            let mut k = 1;
+            while !used.insert(name.clone()) {
+                k += 1;
+                name = format!("{base}-{k}.card.{}", format.ext());
+            }
+            if k > 1 {
+                eprintln!(
+                    "note: session id {:?} appears more than once; this card is {name}",
+                    c.session_id
+                );
+            }
+            std::fs::write(dir.join(&name), render(c, format)?)?;
         }
         return Ok(());
     }

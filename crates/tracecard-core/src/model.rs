@@ -97,6 +97,14 @@ pub enum StepStatus {
     Error,
 }
 
+/// Largest token count one step may carry in any one field: 10^10, ten thousand
+/// times the largest context window. A larger count is a corrupt file: importers
+/// reject it with an [`Error::Parse`](crate::Error::Parse) naming the field, and
+/// [`Trace::validate`] rejects it in recorded traces. With it, no token sum and no
+/// step cost (prices are capped too, see [`crate::money::MAX_PRICE_PER_MILLION_USD`])
+/// can overflow.
+pub const MAX_TOKENS: u64 = 10_000_000_000;
+
 /// Token counts of one step, **normalised**: the four input buckets are disjoint
 /// and `output` includes `reasoning`.
 ///
@@ -183,12 +191,30 @@ impl TokenUsage {
 
     /// All input-side tokens (the prompt size the model saw).
     pub fn prompt_total(&self) -> u64 {
-        self.input + self.cache_read + self.cache_write_5m + self.cache_write_1h
+        self.input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write_5m)
+            .saturating_add(self.cache_write_1h)
     }
 
     /// Every token, input side plus output.
     pub fn total(&self) -> u64 {
-        self.prompt_total() + self.output
+        self.prompt_total().saturating_add(self.output)
+    }
+
+    /// The first count above [`MAX_TOKENS`], as `(field, value)`. Importers reject
+    /// such a step (a corrupt or hostile file), so sums and costs never overflow.
+    pub fn over_limit(&self) -> Option<(&'static str, u64)> {
+        [
+            ("input", self.input),
+            ("output", self.output),
+            ("cache_read", self.cache_read),
+            ("cache_write_5m", self.cache_write_5m),
+            ("cache_write_1h", self.cache_write_1h),
+            ("reasoning", self.reasoning),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v > MAX_TOKENS)
     }
 
     /// True when every count is zero.
@@ -612,6 +638,12 @@ impl Trace {
     pub fn validate(&self) -> crate::Result<()> {
         let n = self.steps.len();
         for (i, s) in self.steps.iter().enumerate() {
+            if let Some((field, v)) = s.tokens.over_limit() {
+                return Err(crate::Error::validation(
+                    format!("trace {} step {}", self.session_id, s.id),
+                    format!("tokens.{field} = {v} is above the limit of {MAX_TOKENS} tokens"),
+                ));
+            }
             if s.id != StepId::from_index(i) {
                 return Err(crate::Error::validation(
                     format!("trace {}", self.session_id),

@@ -126,6 +126,8 @@ fn parse_scaled(s: &str, scale: u32) -> Option<i128> {
         Some(i) => (&s[..i], s[i + 1..].parse::<i32>().ok()?),
         None => (s, 0),
     };
+    // i64: `1e2147483647` must not overflow the shift below (it is simply too large)
+    let exp = i64::from(exp);
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
@@ -140,7 +142,7 @@ fn parse_scaled(s: &str, scale: u32) -> Option<i128> {
     let digits: String = format!("{int_part}{frac_part}");
     let digits = digits.trim_start_matches('0');
     // value = digits × 10^(exp - frac_len); we want value × 10^scale
-    let shift = exp - frac_part.len() as i32 + scale as i32;
+    let shift = exp - frac_part.len() as i64 + i64::from(scale);
     if digits.is_empty() {
         return Some(0);
     }
@@ -149,15 +151,18 @@ fn parse_scaled(s: &str, scale: u32) -> Option<i128> {
     }
     let mut n: i128 = digits.parse().ok()?;
     if shift >= 0 {
+        if shift > 38 {
+            return None;
+        }
         for _ in 0..shift {
             n = n.checked_mul(10)?;
         }
     } else {
-        let drop = (-shift) as u32;
+        let drop = shift.unsigned_abs();
         if drop > 38 {
             n = 0;
         } else {
-            let div = 10i128.checked_pow(drop)?;
+            let div = 10i128.checked_pow(drop as u32)?;
             let q = n / div;
             let r = n % div;
             n = if r * 2 >= div { q + 1 } else { q };
@@ -259,6 +264,15 @@ impl schemars::JsonSchema for Usd {
     }
 }
 
+/// Highest price accepted from a price file, in dollars per million tokens
+/// ($100,000/M, about 150 times the dearest published price). Together with
+/// [`MAX_TOKENS`](crate::model::MAX_TOKENS) it keeps every step cost below the
+/// largest [`Usd`] (about $9.2 billion); a higher price is a price-file error.
+pub const MAX_PRICE_PER_MILLION_USD: u64 = 100_000;
+
+/// [`MAX_PRICE_PER_MILLION_USD`] in femto-dollars per token.
+const MAX_PRICE_FEMTOS: u64 = MAX_PRICE_PER_MILLION_USD * 1_000_000_000;
+
 /// A price in integer femto-dollars (1e-15 USD) per token.
 ///
 /// `$3 / 1M tokens` is `PerToken(3_000_000_000)`.
@@ -267,10 +281,13 @@ pub struct PerToken(pub u64);
 
 impl PerToken {
     /// From a decimal string of dollars per **million** tokens (`"3.75"`).
+    /// `None` when it is not a decimal, negative, or above
+    /// [`MAX_PRICE_PER_MILLION_USD`].
     pub fn from_per_million_str(s: &str) -> Option<Self> {
         // $/M × 1e9 = fd/token
         parse_scaled(s, 9)
             .and_then(|n| u64::try_from(n).ok())
+            .filter(|n| *n <= MAX_PRICE_FEMTOS)
             .map(PerToken)
     }
 
@@ -282,6 +299,7 @@ impl PerToken {
         }
         parse_scaled(&format!("{v:e}"), 15)
             .and_then(|n| u64::try_from(n).ok())
+            .filter(|n| *n <= MAX_PRICE_FEMTOS)
             .map(PerToken)
     }
 
@@ -292,7 +310,14 @@ impl PerToken {
 
     /// Dollars per million tokens, as a decimal string (for display).
     pub fn per_million(self) -> String {
-        Usd::from_nanos(self.0 as i64).to_string()
+        // fd/token = nano-dollars per million tokens; u64 so no price shows negative
+        let whole = self.0 / NANOS_PER_USD as u64;
+        let frac = self.0 % NANOS_PER_USD as u64;
+        if frac == 0 {
+            return whole.to_string();
+        }
+        let digits = format!("{frac:09}");
+        format!("{whole}.{}", digits.trim_end_matches('0'))
     }
 }
 
@@ -335,6 +360,25 @@ mod tests {
             .unwrap()
             .cost_femtos(1234);
         assert_eq!(Usd::from_femtos(c).to_string(), "0.003702");
+    }
+
+    #[test]
+    fn extreme_exponents_are_errors_not_panics() {
+        for s in [
+            "1e2147483647",
+            "1e-2147483648",
+            "9e38",
+            "1e39",
+            "-1e2147483647",
+        ] {
+            let _ = Usd::from_str(s);
+            let _ = PerToken::from_per_million_str(s);
+        }
+        assert!(Usd::from_str("1e2147483647").is_err());
+        assert_eq!(Usd::from_str("1e-2147483648").unwrap(), Usd::ZERO);
+        assert!(PerToken::from_per_million_str("10000000000").is_none());
+        assert!(PerToken::from_per_million_str("100000").is_some());
+        assert_eq!(PerToken(u64::MAX).per_million(), "18446744073.709551615");
     }
 
     #[test]

@@ -61,7 +61,8 @@ struct Whole {
 /// True when `head` (the first bytes of a file) looks like a native trace.
 pub fn sniff(head: &str) -> bool {
     let t = head.trim_start();
-    (t.starts_with('{') && t[..t.len().min(4096)].contains("\"tracecard_trace\""))
+    (t.starts_with('{')
+        && t[..crate::import::floor_char_boundary(t, 4096)].contains("\"tracecard_trace\""))
         || (t.starts_with("{\"record\":\"session\"") || t.starts_with("{\"record\": \"session\""))
 }
 
@@ -192,14 +193,20 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
 
     let total = text.lines().count();
     let ends_with_newline = text.ends_with('\n');
+    let mut seen = crate::import::Dedup::default();
     for (i, raw) in text.lines().enumerate() {
         let line = i as u64 + 1;
+        crate::import::check_line_len(path, line, raw)?;
         if raw.trim().is_empty() {
+            continue;
+        }
+        if let Some(w) = seen.check(path, line, raw) {
+            warnings.push(w);
             continue;
         }
         let tag: Tag<'_> = match serde_json::from_str(raw) {
             Ok(t) => t,
-            Err(e) if i + 1 == total && !ends_with_newline && e.is_eof() => {
+            Err(e) if i + 1 == total && !ends_with_newline && crate::import::cut_short(&e, raw) => {
                 warnings.push(Warning::at(
                     "truncated_line",
                     format!("last line is incomplete ({} bytes; the session may still be running); skipped", raw.len()),

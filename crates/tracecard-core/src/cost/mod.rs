@@ -153,7 +153,7 @@ fn rates_from(
 ) -> std::result::Result<Rates, String> {
     let p = |field: &str, v: &str| {
         PerToken::from_per_million_str(v)
-            .ok_or_else(|| format!("{ctx}: field `{field}` is not a price: {v:?}"))
+            .ok_or_else(|| format!("{ctx}: field `{field}` is not a price: {v:?} (a non-negative decimal, at most ${} per million tokens)", crate::money::MAX_PRICE_PER_MILLION_USD))
     };
     let input = p("input", input)?;
     // Providers without paid cache writes bill written tokens as input; reads default
@@ -179,6 +179,9 @@ fn rates_from(
 }
 
 const BUNDLED: &str = include_str!("../../data/prices.json");
+
+/// Largest price file accepted (64 MiB; LiteLLM's full table is about 1 MiB).
+pub const MAX_PRICE_FILE_BYTES: u64 = 64 << 20;
 
 impl PriceTable {
     /// The bundled price table (parsed once).
@@ -302,7 +305,7 @@ impl PriceTable {
                         .as_f64()
                         .and_then(PerToken::from_per_token_f64)
                         .map(Some)
-                        .ok_or_else(|| format!("entry `{key}` field `{field}`: not a price: {n}")),
+                        .ok_or_else(|| format!("entry `{key}` field `{field}`: not a price: {n} (at most ${} per million tokens)", crate::money::MAX_PRICE_PER_MILLION_USD)),
                     Some(other) => Err(format!(
                         "entry `{key}` field `{field}`: expected a number, got {other}"
                     )),
@@ -378,18 +381,33 @@ impl PriceTable {
         Ok(t)
     }
 
-    /// Load a price file, auto-detecting tracecard's own format (an object with a
+    /// Load a price file (a regular file of at most [`MAX_PRICE_FILE_BYTES`]),
+    /// auto-detecting tracecard's own format (an object with a
     /// `models` array) or LiteLLM's (an object keyed by model name).
     pub fn load(path: &Path) -> Result<PriceTable> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::import::read_regular(path, MAX_PRICE_FILE_BYTES, None)?;
+        crate::import::check_json_budget(path, None, None, &bytes)?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::Pricing {
+            path: Some(path.to_path_buf()),
+            message: format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+        })?;
         let is_own = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .is_some_and(|v| v.get("models").is_some_and(|m| m.is_array()));
-        if is_own {
-            PriceTable::from_bundled_json(&text, Some(path))
+        let t = if is_own {
+            PriceTable::from_bundled_json(&text, Some(path))?
         } else {
-            PriceTable::from_litellm_json(&text, Some(path))
+            PriceTable::from_litellm_json(&text, Some(path))?
+        };
+        // A file that prices nothing (`{}`, `{"models":{}}`, only image models) would
+        // be ignored without a word: say so instead.
+        if t.is_empty() {
+            return Err(Error::Pricing {
+                path: Some(path.to_path_buf()),
+                message: "no model with token prices in this file (expected tracecard's `{\"models\": [...]}` or LiteLLM's object keyed by model name)".into(),
+            });
         }
+        Ok(t)
     }
 
     /// `self` consulted first, then `fallback` for models `self` does not know.

@@ -142,7 +142,7 @@ fn returncode(text: &str) -> Option<i64> {
 /// Tokens of an OpenAI-style `usage` object (DeepSeek and litellm extras included).
 pub(crate) fn openai_usage(at: &At, u: &Value, field: &str) -> Result<TokenUsage> {
     let f = |v: &Value, k: &str| -> Result<u64> {
-        at.u64(v, k)
+        at.tokens(v, k)
             .map_err(|_| at.err(&format!("{field}.{k}"), "expected a non-negative integer"))
             .map(|x| x.unwrap_or(0))
     };
@@ -394,7 +394,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                     let c = c.as_f64().ok_or_else(|| {
                         at.err(&format!("{field}.extra.cost"), "expected a number")
                     })?;
-                    s.reported_cost_usd = Usd::from_f64(c);
+                    s.reported_cost_usd = Some(at.usd(&format!("{field}.extra.cost"), c)?);
                 }
                 let reasoning = at.str(m, "reasoning_content")?.unwrap_or("");
                 let mut out = Vec::new();
@@ -572,7 +572,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                 .f64(ms, "instance_cost")
                 .map_err(|_| at.err("info.model_stats.instance_cost", "expected a number"))?
             {
-                trace.reported_cost_usd = Usd::from_f64(c);
+                trace.reported_cost_usd = Some(at.usd("info.model_stats.instance_cost", c)?);
             }
             let calls = at
                 .u64(ms, "api_calls")

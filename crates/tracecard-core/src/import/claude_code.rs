@@ -797,16 +797,16 @@ impl<'a> Builder<'a> {
                 if !u.is_object() {
                     a.obj(msg, "usage")?;
                 }
-                let input = a.u64(u, "input_tokens")?.unwrap_or(0);
-                let cr = a.u64(u, "cache_read_input_tokens")?.unwrap_or(0);
-                let cc = a.u64(u, "cache_creation_input_tokens")?.unwrap_or(0);
-                let out = a.u64(u, "output_tokens")?.unwrap_or(0);
+                let input = a.tokens(u, "input_tokens")?.unwrap_or(0);
+                let cr = a.tokens(u, "cache_read_input_tokens")?.unwrap_or(0);
+                let cc = a.tokens(u, "cache_creation_input_tokens")?.unwrap_or(0);
+                let out = a.tokens(u, "output_tokens")?.unwrap_or(0);
                 let (w5, w1) = match a.obj(u, "cache_creation")? {
                     Some(_) => {
                         let c = u.get("cache_creation").unwrap_or(&Value::Null);
                         (
-                            a.u64(c, "ephemeral_5m_input_tokens")?.unwrap_or(0),
-                            a.u64(c, "ephemeral_1h_input_tokens")?.unwrap_or(0),
+                            a.tokens(c, "ephemeral_5m_input_tokens")?.unwrap_or(0),
+                            a.tokens(c, "ephemeral_1h_input_tokens")?.unwrap_or(0),
                         )
                     }
                     None => (cc, 0),
@@ -1121,10 +1121,10 @@ impl<'a> Builder<'a> {
             .and_then(|s| self.agents.get(s))
             .and_then(|ag| ag.last_text_llm.or(ag.last_llm));
         if let Some(u) = usage {
-            let input = a.u64(u, "input_tokens")?.unwrap_or(0);
-            let cr = a.u64(u, "cache_read_input_tokens")?.unwrap_or(0);
-            let cc = a.u64(u, "cache_creation_input_tokens")?.unwrap_or(0);
-            let out = a.u64(u, "output_tokens")?.unwrap_or(0);
+            let input = a.tokens(u, "input_tokens")?.unwrap_or(0);
+            let cr = a.tokens(u, "cache_read_input_tokens")?.unwrap_or(0);
+            let cc = a.tokens(u, "cache_creation_input_tokens")?.unwrap_or(0);
+            let out = a.tokens(u, "output_tokens")?.unwrap_or(0);
             let last_raw = sub
                 .and_then(|s| self.agents.get(s))
                 .and_then(|ag| ag.last_raw.map(|r| (r, ag.last_llm)));
@@ -1143,8 +1143,8 @@ impl<'a> Builder<'a> {
                 _ if input + cr + cc + out > 0 => {
                     let (w5, w1) = match u.get("cache_creation").filter(|c| c.is_object()) {
                         Some(c) => (
-                            a.u64(c, "ephemeral_5m_input_tokens")?.unwrap_or(0),
-                            a.u64(c, "ephemeral_1h_input_tokens")?.unwrap_or(0),
+                            a.tokens(c, "ephemeral_5m_input_tokens")?.unwrap_or(0),
+                            a.tokens(c, "ephemeral_1h_input_tokens")?.unwrap_or(0),
                         ),
                         None => (cc, 0),
                     };
@@ -1195,7 +1195,7 @@ impl<'a> Builder<'a> {
             if let Some(t) = a.str(m, "trigger")? {
                 st.attributes.insert("trigger".into(), t.to_string());
             }
-            if let Some(n) = a.u64(m, "preTokens")? {
+            if let Some(n) = a.tokens(m, "preTokens")? {
                 st.attributes.insert("pre_tokens".into(), n.to_string());
             }
         }

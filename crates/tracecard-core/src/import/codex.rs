@@ -373,7 +373,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                     .ok_or_else(|| at.err("payload.info.last_token_usage", "missing"))?;
                 let g = |f: &str| -> Result<u64> {
                     Ok(at
-                        .u64(last, f)
+                        .tokens(last, f)
                         .map_err(|_| {
                             at.err(
                                 &format!("payload.info.last_token_usage.{f}"),

@@ -36,15 +36,7 @@ pub(crate) fn sniff(path: &Path, head: &str) -> bool {
         && (w.contains("\"status\"") || w.contains("\"plan\""))
 }
 
-fn floor(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
+use super::floor_char_boundary as floor;
 
 /// Import a log.
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
@@ -93,6 +85,7 @@ fn read_entry<R: Read>(path: &Path, name: &str, r: R, total: &mut u64) -> Result
             format!("archive larger than {MAX_TOTAL} bytes decompressed; refusing"),
         ));
     }
+    super::check_json_budget(path, None, Some(name), &buf)?;
     let text = std::str::from_utf8(&buf)
         .map_err(|e| Error::parse(path, None, Some(name), format!("invalid UTF-8: {e}")))?;
     serde_json::from_str(text)
@@ -115,11 +108,15 @@ fn import_eval_zip(input: &Input) -> Result<Vec<Trace>> {
             ));
         }
     };
-    let mut names: Vec<String> = zip
+    let (mut names, odd): (Vec<String>, Vec<String>) = zip
         .file_names()
         .filter_map(|r| r.ok().map(|c| c.into_owned()))
         .filter(|n| n.starts_with("samples/") && n.ends_with(".json"))
-        .collect();
+        .partition(|n| {
+            // samples/<name>.json only: no `..`, no deeper folders, no backslashes
+            let rest = &n["samples/".len()..];
+            !rest.contains(['/', '\\']) && !n.contains("..")
+        });
     names.sort_by_key(|n| {
         // samples/<id>_epoch_<n>.json in natural order
         let stem = n
@@ -143,7 +140,23 @@ fn import_eval_zip(input: &Input) -> Result<Vec<Trace>> {
         let at = At::new(path, None);
         out.push(sample_trace(input, &at, &header, &s, name)?);
     }
-    Ok(or_empty(input, out, "the archive holds no samples"))
+    let mut out = or_empty(input, out, "the archive holds no samples");
+    if !odd.is_empty() {
+        for t in &mut out {
+            t.warn(Warning::at(
+                "suspicious_entry",
+                format!(
+                    "{} archive entr{} with `..` or nested folders skipped: {}",
+                    odd.len(),
+                    if odd.len() == 1 { "y" } else { "ies" },
+                    odd.join(", ")
+                ),
+                path.display().to_string(),
+                None,
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// `traces`, or one empty trace saying why when there are none (nothing is dropped
@@ -188,7 +201,7 @@ struct Ctx<'a> {
 fn usage(ctx: &mut Ctx, u: &Value, model: &str, f: &str) -> Result<(TokenUsage, Option<Usd>)> {
     let at = ctx.at;
     let g = |k: &str| -> Result<u64> {
-        at.u64(u, k)
+        at.tokens(u, k)
             .map_err(|_| at.err(&format!("{f}.{k}"), "expected a non-negative integer"))
             .map(|v| v.unwrap_or(0))
     };
@@ -229,7 +242,8 @@ fn usage(ctx: &mut Ctx, u: &Value, model: &str, f: &str) -> Result<(TokenUsage, 
     let cost = at
         .f64(u, "total_cost")
         .map_err(|_| at.err(&format!("{f}.total_cost"), "expected a number"))?
-        .and_then(Usd::from_f64);
+        .map(|c| at.usd(&format!("{f}.total_cost"), c))
+        .transpose()?;
     Ok((t, cost))
 }
 
@@ -663,7 +677,7 @@ fn sample_trace(input: &Input, at: &At, log: &Value, s: &Value, field: &str) -> 
         .f64(s, "total_cost")
         .map_err(|_| at.err(&format!("{field}.total_cost"), "expected a number"))?
     {
-        trace.reported_cost_usd = Usd::from_f64(c);
+        trace.reported_cost_usd = Some(at.usd(&format!("{field}.total_cost"), c)?);
     }
     // Outcome
     trace.outcome.final_step = last_text.or_else(|| {

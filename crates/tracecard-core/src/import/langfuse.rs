@@ -208,7 +208,7 @@ fn is_lifecycle_echo(name: &str) -> bool {
 fn usage(at: &At<'_>, ud: &Value) -> Result<Option<TokenUsage>> {
     let get = |keys: &[&str]| -> Result<Option<u64>> {
         for k in keys {
-            if let Some(v) = at.u64(ud, k)? {
+            if let Some(v) = at.tokens(ud, k)? {
                 return Ok(Some(v));
             }
         }

@@ -135,6 +135,127 @@ impl std::fmt::Display for Format {
     }
 }
 
+/// Largest input file tracecard reads (1 GiB); a larger file is an
+/// [`Error::Parse`] naming it, read no further.
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Largest line of a JSONL file (64 MiB); a longer line is an [`Error::Parse`]
+/// naming file and line, checked before the line is parsed.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// JSON values one document (a file, or one entry of an `.eval` archive) may hold:
+/// `JSON_VALUES_BASE + bytes / 4`, counting `[`, `{`, `,` and `:` outside strings.
+/// Real traces are string-heavy (fewer than one value per 20 bytes); a document
+/// like `[0,0,0,…]` would need 16 bytes of memory per input byte and is refused
+/// with an [`Error::Parse`] instead of an allocation failure.
+pub const JSON_VALUES_BASE: u64 = 4_000_000;
+
+/// What kind of non-regular file `meta` describes (for messages).
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Read at most `limit` bytes (and at most `prefix` when given: a head for format
+/// detection) of the regular file at `path`. The file type is checked before the
+/// file is opened; a non-regular file is an [`Error::Io`] (`InvalidInput`) naming
+/// it, a file above `limit` an [`Error::Parse`].
+pub fn read_regular(path: &Path, limit: u64, prefix: Option<u64>) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        let kind = file_kind(&meta);
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{kind}; tracecard reads only regular files"),
+            ),
+        ));
+    }
+    let too_big = |n: u64| {
+        Error::parse(
+            path,
+            None,
+            None,
+            format!("the file is {n} bytes, above the limit of {limit} bytes; refusing"),
+        )
+    };
+    if prefix.is_none() && meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    let want = prefix.unwrap_or(limit).min(limit);
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::with_capacity(meta.len().min(want) as usize);
+    f.take(want + u64::from(prefix.is_none()))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if prefix.is_none() && bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Refuse a JSON document that would take far more memory than its size (see
+/// [`JSON_VALUES_BASE`]). `line`/`field` say where it is, for the message.
+pub(crate) fn check_json_budget(
+    path: &Path,
+    line: Option<u64>,
+    field: Option<&str>,
+    bytes: &[u8],
+) -> Result<()> {
+    let limit = JSON_VALUES_BASE + bytes.len() as u64 / 4;
+    let (mut in_str, mut esc, mut n) = (false, false, 0u64);
+    for &b in bytes {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if b == b'\\' {
+                esc = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+        } else {
+            match b {
+                b'"' => in_str = true,
+                b'[' | b'{' | b',' | b':' => n += 1,
+                _ => {}
+            }
+        }
+    }
+    if n > limit {
+        return Err(Error::parse(
+            path,
+            line,
+            field,
+            format!(
+                "{n} JSON values in {} bytes, above the limit of {limit} (a document that dense would need far more memory than its size); refusing",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A file being imported: its path and bytes.
 #[derive(Debug)]
 pub struct Input {
@@ -145,9 +266,11 @@ pub struct Input {
 }
 
 impl Input {
-    /// Read `path`.
+    /// Read `path`: a regular file (or a symlink to one) of at most
+    /// [`MAX_INPUT_BYTES`]. FIFOs, devices, sockets and directories are refused
+    /// before they are opened (no blocking on a FIFO, no endless `/dev/zero`).
     pub fn read(path: &Path) -> Result<Input> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = read_regular(path, MAX_INPUT_BYTES, None)?;
         Ok(Input {
             path: path.to_path_buf(),
             bytes,
@@ -162,17 +285,32 @@ impl Input {
         }
     }
 
-    /// The bytes as UTF-8, or a parse error naming the line of the first bad byte.
+    /// The bytes as UTF-8 without a leading byte-order mark, or a parse error naming
+    /// the line of the first bad byte. A file cut inside its last multi-byte
+    /// character (a partial write) reads as the text before the cut: the JSONL
+    /// readers then skip the incomplete last line with a `truncated_line` warning.
     pub fn text(&self) -> Result<&str> {
-        std::str::from_utf8(&self.bytes).map_err(|e| {
-            let at = e.valid_up_to();
-            let line = self.bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
-            Error::parse(
+        let bytes = self
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&self.bytes);
+        std::str::from_utf8(bytes).or_else(|e| {
+            if e.error_len().is_none() {
+                // only an incomplete sequence at the very end: keep what precedes it
+                return Ok(std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default());
+            }
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64
+                + 1;
+            let at = e.valid_up_to() + (self.bytes.len() - bytes.len());
+            Err(Error::parse(
                 &self.path,
                 Some(line),
                 None,
                 format!("invalid UTF-8 at byte {at}"),
-            )
+            ))
         })
     }
 
@@ -195,21 +333,43 @@ impl Input {
 
 /// Which importer fits `path`, from its first 64 KiB; `None` when none does.
 pub fn detect(path: &Path) -> Result<Option<Format>> {
-    let input = Input::read(path)?;
+    let input = Input {
+        path: path.to_path_buf(),
+        bytes: read_regular(path, MAX_INPUT_BYTES, Some(HEAD_BYTES as u64))?,
+    };
     Ok(detect_input(&input))
 }
 
+/// How much of a file format detection looks at.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// The largest `i' <= i` that is a char boundary of `s` (`s.len()` when `i` is past
+/// the end): every "look at the first N bytes" window goes through this, so a
+/// multi-byte character straddling byte N never panics.
+pub(crate) fn floor_char_boundary(s: &str, i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    let mut i = i;
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 fn head(input: &Input) -> String {
-    let n = input.bytes.len().min(64 * 1024);
-    String::from_utf8_lossy(&input.bytes[..n]).into_owned()
+    let n = input.bytes.len().min(HEAD_BYTES);
+    let b = &input.bytes[..n];
+    String::from_utf8_lossy(b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)).into_owned()
 }
 
 fn detect_input(input: &Input) -> Option<Format> {
     let head = head(input);
-    Format::ALL
-        .iter()
-        .copied()
-        .find(|f| f.sniff(&input.path, &head))
+    // A sniffer that panics (a bug) just does not match.
+    Format::ALL.iter().copied().find(|f| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.sniff(&input.path, &head)))
+            .unwrap_or(false)
+    })
 }
 
 /// Import every session in `path` with `format` (auto-detected when `None`).
@@ -220,6 +380,14 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Trace>> {
 
 /// Import every session in an in-memory `input`.
 pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
+    // before detection: an empty file is "empty", not "unknown format"
+    let body = input
+        .bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&input.bytes);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::parse(&input.path, None, None, "the file is empty"));
+    }
     let format = match format {
         Some(f) => f,
         None => detect_input(input).ok_or_else(|| Error::UnknownFormat {
@@ -234,10 +402,42 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
             )),
         })?,
     };
-    if input.bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::parse(&input.path, None, None, "the file is empty"));
+    if input.bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::parse(
+            &input.path,
+            None,
+            None,
+            format!(
+                "the input is {} bytes, above the limit of {MAX_INPUT_BYTES} bytes; refusing",
+                input.bytes.len()
+            ),
+        ));
     }
-    let mut traces = format.import(input)?;
+    if !input.bytes.starts_with(b"PK") {
+        check_json_budget(&input.path, None, None, &input.bytes)?;
+    }
+    let mut traces = import_guarded(format, input)?;
+    for t in &traces {
+        for s in &t.steps {
+            if let Some((field, v)) = s.tokens.over_limit() {
+                let at = s
+                    .source_ref
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                return Err(Error::parse(
+                    &input.path,
+                    None,
+                    Some(&format!("tokens.{field}")),
+                    format!(
+                        "step {}{at}: {v} tokens is above the limit of {} (a corrupt count)",
+                        s.id,
+                        crate::model::MAX_TOKENS
+                    ),
+                ));
+            }
+        }
+    }
     for t in &mut traces {
         if t.source.format.is_empty() {
             t.source.format = format.as_str().into();
@@ -249,13 +449,47 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
     Ok(traces)
 }
 
+/// Run the importer; a panic (a bug: importers return typed errors) becomes an
+/// [`Error::Parse`] naming the file, so it never crosses into the CLI's exit code
+/// or the Python binding. The panic's own message is cut short: it may quote the
+/// file's content.
+fn import_guarded(format: Format, input: &Input) -> Result<Vec<Trace>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format.import(input))) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let short: String = msg.chars().take(80).collect();
+            Err(Error::parse(
+                &input.path,
+                None,
+                None,
+                format!(
+                    "internal error in the {format} importer (a tracecard bug, please report it): {short}"
+                ),
+            ))
+        }
+    }
+}
+
 /// Files under `root` (recursively, sorted) that some importer recognises, minus
 /// those another file pulls in (Claude Code `subagents/` transcripts are read with
 /// their parent session). A file path is returned as is.
 pub fn discover(root: &Path) -> Result<Vec<PathBuf>> {
+    Ok(discover_noting(root)?.0)
+}
+
+/// [`discover`], plus one note per entry it passes over without reading: symlinks
+/// (not followed inside a walked directory, so no loops) and FIFOs, devices and
+/// sockets (never opened).
+pub fn discover_noting(root: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
     if !root.is_dir() {
-        return Ok(vec![root.to_path_buf()]);
+        return Ok((vec![root.to_path_buf()], Vec::new()));
     }
+    let mut notes = Vec::new();
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -266,13 +500,23 @@ pub fn discover(root: &Path) -> Result<Vec<PathBuf>> {
             let ft = entry.file_type().map_err(|e| Error::io(&p, e))?;
             if ft.is_dir() {
                 stack.push(p);
-            } else if ft.is_file() && !is_pulled_in(&p) {
-                out.push(p);
+            } else if ft.is_file() {
+                if !is_pulled_in(&p) {
+                    out.push(p);
+                }
+            } else if ft.is_symlink() {
+                notes.push(format!(
+                    "skipped symlink {} (symlinks inside a directory are not followed; name the target explicitly)",
+                    p.display()
+                ));
+            } else {
+                notes.push(format!("skipped {} (not a regular file)", p.display()));
             }
         }
     }
     out.sort();
-    Ok(out)
+    notes.sort();
+    Ok((out, notes))
 }
 
 /// Claude Code 2.x keeps sub-agents in `<session>/subagents/agent-*.jsonl` next to
@@ -304,14 +548,20 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
     let ends_with_newline = text.ends_with('\n');
     let total = text.lines().count();
     let mut out = JsonLines::default();
+    let mut seen = Dedup::default();
     for (i, line) in text.lines().enumerate() {
         let line_no = i as u64 + 1;
+        check_line_len(path, line_no, line)?;
         if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(w) = seen.check(path, line_no, line) {
+            out.warnings.push(w);
             continue;
         }
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(v) => out.lines.push((line_no, v)),
-            Err(e) if i + 1 == total && !ends_with_newline && e.is_eof() => out.warnings.push(Warning::at(
+            Err(e) if i + 1 == total && !ends_with_newline && cut_short(&e, line) => out.warnings.push(Warning::at(
                 "truncated_line",
                 format!("last line is incomplete ({} bytes; the session may still be running); skipped", line.len()),
                 path.display().to_string(),
@@ -321,6 +571,59 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
         }
     }
     Ok(out)
+}
+
+/// Does `e` (from parsing `line`, the last line, with no newline after it) say the
+/// line ends early? EOF inside a value, or a number cut after `-`, `1.` or `1e`
+/// (serde_json reports those as invalid numbers at the last column).
+pub(crate) fn cut_short(e: &serde_json::Error, line: &str) -> bool {
+    e.is_eof() || (e.line() == 1 && e.column() >= line.trim_end().chars().count())
+}
+
+/// Byte-identical records (a line written twice: a retried append, a merged
+/// copy) are counted once: the repeat is skipped with a `duplicate_record`
+/// warning naming both lines. Every JSONL reader goes through this.
+#[derive(Default)]
+pub(crate) struct Dedup<'a> {
+    first: std::collections::HashMap<&'a str, u64>,
+}
+
+impl<'a> Dedup<'a> {
+    /// `Some(warning)` when `line` repeats an earlier line exactly.
+    pub(crate) fn check(&mut self, path: &Path, line_no: u64, line: &'a str) -> Option<Warning> {
+        let line = line.trim_end_matches('\r');
+        match self.first.entry(line) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(Warning::at(
+                "duplicate_record",
+                format!(
+                    "line {line_no} repeats line {} byte for byte; counted once",
+                    e.get()
+                ),
+                path.display().to_string(),
+                Some(line_no),
+            )),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(line_no);
+                None
+            }
+        }
+    }
+}
+
+/// A JSONL line longer than [`MAX_LINE_BYTES`] is an error naming file and line.
+pub(crate) fn check_line_len(path: &Path, line_no: u64, line: &str) -> Result<()> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(Error::parse(
+            path,
+            Some(line_no),
+            None,
+            format!(
+                "the line is {} bytes, above the limit of {MAX_LINE_BYTES} bytes per JSONL line; refusing",
+                line.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Typed accessors on `serde_json::Value` that turn a wrong type into an
@@ -405,15 +708,42 @@ pub mod json {
             }
         }
 
+        /// Optional token count: [`Self::u64`] capped at
+        /// [`MAX_TOKENS`](crate::model::MAX_TOKENS), so sums of counts never overflow.
+        pub fn tokens(&self, v: &Value, field: &str) -> Result<Option<u64>> {
+            match self.u64(v, field)? {
+                Some(n) if n > crate::model::MAX_TOKENS => Err(self.err(
+                    field,
+                    format!(
+                        "{n} tokens is above the limit of {} (a corrupt count)",
+                        crate::model::MAX_TOKENS
+                    ),
+                )),
+                other => Ok(other),
+            }
+        }
+
+        /// A reported dollar amount `c` read from `field` as [`Usd`]; an amount no
+        /// [`Usd`] holds (beyond about ±$9.2 billion) is an error naming the field,
+        /// never a silent `None` or $0.
+        pub fn usd(&self, field: &str, c: f64) -> Result<crate::Usd> {
+            crate::Usd::from_f64(c).ok_or_else(|| {
+                self.err(
+                    field,
+                    format!("{c} is not a dollar amount tracecard can hold"),
+                )
+            })
+        }
+
         /// Optional number field (float).
         pub fn f64(&self, v: &Value, field: &str) -> Result<Option<f64>> {
             match v.get(field) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::Number(n)) => Ok(n.as_f64()),
-                Some(Value::String(s)) => s
-                    .parse::<f64>()
-                    .map(Some)
-                    .map_err(|_| self.err(field, format!("expected a number, found {s:?}"))),
+                Some(Value::String(s)) => match s.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Ok(Some(f)),
+                    _ => Err(self.err(field, format!("expected a finite number, found {s:?}"))),
+                },
                 Some(other) => Err(self.wrong(field, "a number", other)),
             }
         }

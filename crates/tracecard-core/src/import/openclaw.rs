@@ -16,7 +16,6 @@ use crate::Result;
 use crate::model::{
     Content, OutcomeStatus, Step, StepId, StepKind, StepStatus, TokenUsage, Trace, Warning,
 };
-use crate::money::Usd;
 
 /// Tool names that spawn a sub-agent.
 const SPAWN_TOOLS: &[&str] = &["task", "agent", "subagent", "spawn_agent", "sessions_spawn"];
@@ -154,7 +153,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                             .or_else(|| provider.clone());
                         if let Some(u) = m.get("usage").filter(|u| u.is_object()) {
                             let g = |k: &str| -> Result<u64> {
-                                at.u64(u, k)
+                                at.tokens(u, k)
                                     .map_err(|_| {
                                         at.err(
                                             &format!("message.usage.{k}"),
@@ -177,7 +176,8 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                                     .map_err(|_| {
                                         at.err("message.usage.cost.total", "expected a number")
                                     })?
-                                    .and_then(Usd::from_f64);
+                                    .map(|c| at.usd("message.usage.cost.total", c))
+                                    .transpose()?;
                             }
                         }
                         let blocks = match m.get("content") {

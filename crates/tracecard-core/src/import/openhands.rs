@@ -14,7 +14,6 @@ use crate::Result;
 use crate::model::{
     Content, OracleEvidence, OutcomeStatus, Step, StepId, StepKind, StepStatus, Trace, Warning,
 };
-use crate::money::Usd;
 
 /// An event list (`[{"id":…, "source":…, "action"|"observation":…}]`) or a resolver
 /// output line (`{"instruction"|"instance_id"|"metrics"…, "history": […]}`).
@@ -36,15 +35,7 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
         && !first.contains("\"trajectory\"")
 }
 
-fn floor_char(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
+use super::floor_char_boundary as floor_char;
 
 const SEMANTICS: &str = "litellm-normalised usage in tool_call_metadata.model_response: prompt_tokens includes cache reads (prompt_tokens_details.cached_tokens / cache_read_input_tokens) and Anthropic cache writes (cache_creation_input_tokens); completion_tokens includes reasoning; deduplicated by model_response.id";
 
@@ -122,7 +113,8 @@ fn legacy_line(input: &Input, at: &At, line: u64, v: &Value) -> Result<Trace> {
         trace.reported_cost_usd = at
             .f64(m, "accumulated_cost")
             .map_err(|_| at.err("metrics.accumulated_cost", "expected a number"))?
-            .and_then(Usd::from_f64);
+            .map(|c| at.usd("metrics.accumulated_cost", c))
+            .transpose()?;
     }
     events_to_steps(&mut trace, at, &flat, true)?;
     // metrics.costs[k] belongs to the k-th model call
@@ -134,7 +126,7 @@ fn legacy_line(input: &Input, at: &At, line: u64, v: &Value) -> Result<Trace> {
         .collect();
     for (k, id) in calls.iter().enumerate() {
         if let (Some(c), Some(s)) = (costs.get(k), trace.step_mut(*id)) {
-            s.reported_cost_usd = Usd::from_f64(*c);
+            s.reported_cost_usd = Some(at.usd(&format!("metrics.costs[{k}]"), *c)?);
         }
     }
     if costs.len() != calls.len() && !costs.is_empty() {

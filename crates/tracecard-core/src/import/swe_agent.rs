@@ -199,7 +199,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
             .map_err(|_| at.err(&format!("info.model_stats.{f}"), "expected a number"))
     };
     let int = |f: &str| -> Result<Option<u64>> {
-        at.u64(ms, f).map_err(|_| {
+        at.tokens(ms, f).map_err(|_| {
             at.err(
                 &format!("info.model_stats.{f}"),
                 "expected a non-negative integer",
@@ -249,7 +249,9 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
         },
     };
 
-    trace.reported_cost_usd = cost.and_then(Usd::from_f64);
+    trace.reported_cost_usd = cost
+        .map(|c| at.usd("info.model_stats.instance_cost", c))
+        .transpose()?;
     trace.reported_tokens = Some(TokenUsage::from_inclusive(sent, 0, 0, received, 0));
     if let Some(n) = api_calls {
         trace.metadata.insert("api_calls".into(), n.to_string());

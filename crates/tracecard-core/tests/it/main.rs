@@ -5,6 +5,7 @@ mod chat_log;
 mod claude_code;
 mod codex;
 mod fixtures;
+mod hostile;
 mod inspect;
 mod langfuse;
 mod native;
