@@ -39,4 +39,4 @@ for turn in range(10):
 trace = rec.finish("success", evidence=[{"verifier": "demo", "passed": True}])
 card = trace.compile()
 print(card.to_yaml())
-print(f"total ${card.total_cost_usd}, redundant ${card.redundant_cost_usd}")
+print(f"total ${card.total_cost_usd}, redundant ${card.redundant_cost_usd}, unproven ${card.unproven_cost_usd}")

@@ -13,4 +13,4 @@ def test_recorder_agent_example() -> None:
     r = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("schema_version: tracecard/1")
-    assert "total $0.0010024, redundant $0.000272" in r.stdout
+    assert "total $0.0010024, redundant $0, unproven $0.0002912" in r.stdout

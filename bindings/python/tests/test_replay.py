@@ -46,11 +46,31 @@ def test_replayer_confirms_the_unused_read() -> None:
     dev = _dev_read(card)
     assert dev.redundant, card.to_yaml()
     assert dev.reason
-    assert dev.confirmed_by == "replay_agent"
+    assert dev.verdict == "redundant" and dev.evidence == "replay"
+    assert dev.confirmed_by == "replay:replay_agent"
+    assert card.replays_used is not None and 2 <= card.replays_used <= 32
     prod = next(s for s in card.steps if s.kind == "tool_use" and s.id != dev.id)
     assert not prod.redundant
     final = card.steps[-1]
     assert not final.redundant and final.confirmed_by is None
+
+
+def test_without_replayer_the_unused_read_is_unproven() -> None:
+    """Delivered to a model call and quoted nowhere: nothing proves it was ignored."""
+    card = run_agent().compile()
+    dev = _dev_read(card)
+    assert dev.verdict == "unproven" and not dev.redundant, card.to_yaml()
+    assert dev.reason and "nothing shows" in dev.reason
+    assert dev in card.unproven_steps or dev.id in [s.id for s in card.unproven_steps]
+    assert card.unproven_cost_usd > 0
+    assert card.replays_used is None
+
+
+def test_replay_budget_bounds_the_replays() -> None:
+    calls = Calls()
+    card = run_agent().compile(replayer=make_replayer(calls), replay_budget=2)
+    assert card.replays_used is not None and card.replays_used <= 2
+    assert len(calls.seen) <= 2
 
 
 def test_replayer_that_rejects_every_removal_unflags() -> None:
@@ -61,7 +81,9 @@ def test_replayer_that_rejects_every_removal_unflags() -> None:
 
     card = run_agent().compile(replayer=strict)
     assert not any(s.redundant for s in card.steps)
-    assert all(s.confirmed_by is None for s in card.steps)
+    tested = [s for s in card.steps if s.confirmed_by is not None]
+    assert tested and all(s.confirmed_by == "replay:strict" for s in tested)
+    assert all(s.verdict == "needed" and s.evidence == "replay" for s in tested)
     assert any(w["code"] == "replay_rejected" for w in card.warnings)
 
 

@@ -904,9 +904,10 @@ impl Analysis {
             .collect()
     }
 
-    /// Group `flagged` steps into removal units: flagged steps joined by an evidence
-    /// edge (a call and the tool it requested, a sub-agent and its steps) are
-    /// removed together when replaying them one unit at a time.
+    /// Group `flagged` steps into removal units: steps joined by an id edge (a call
+    /// and the tools it requested, a sub-agent and its steps) are removed together
+    /// when replaying them one unit at a time. Content edges do not join units:
+    /// the replay itself tests whether a use mattered.
     pub fn removal_units(&self, flagged: &[StepId]) -> Vec<Vec<StepId>> {
         let idx: HashMap<usize, usize> = flagged
             .iter()
@@ -927,7 +928,7 @@ impl Analysis {
             }
             r
         }
-        for e in &self.edges {
+        for e in self.edges.iter().filter(|e| e.level == EvidenceLevel::Ids) {
             if let (Some(&a), Some(b)) = (
                 idx.get(&e.producer()),
                 e.consumer().and_then(|t| idx.get(&t)),

@@ -196,7 +196,7 @@ pub fn apply(
 /// units in groups whose size adapts to how often groups failed so far. A group
 /// whose removal changes the outcome is bisected (when its first half passes, the
 /// second half is known to fail and is split without a replay); a single unit that
-/// fails is split into its steps; a single step that fails is `needed`
+/// fails is split in halves; a single step that fails is `needed`
 /// (`replay_rejected`). Every accepted set was itself replayed, so the result is
 /// jointly removable; what the budget did not reach keeps its dataflow verdict,
 /// and one last replay checks the final flagged set when it differs from the last
@@ -215,7 +215,12 @@ pub struct ReplayPlan<'a> {
 struct Decided {
     accepted: Vec<StepId>,
     rejected: Vec<StepId>,
-    /// Open units: (steps tried, steps rejected), for the adaptive group size.
+    /// Units of several steps whose removal changed the outcome, split later if
+    /// the budget allows.
+    failed_units: Vec<Vec<StepId>>,
+    /// Whether failing units are split now (second pass) or deferred (first pass).
+    split_units: bool,
+    /// Open units tried and failed so far, for the adaptive group size.
     tried: usize,
     failed: usize,
 }
@@ -283,14 +288,24 @@ impl ReplayPlan<'_> {
         let mut open = std::collections::VecDeque::from(open);
         while !open.is_empty() && self.left() > 0 {
             // adaptive group size: about 1/(2p) for an estimated failure rate p
-            let p = (d.failed as f64 + 1.0) / (d.tried as f64 + 4.0);
+            let p = (d.failed as f64 + 1.0) / (d.tried as f64 + 2.0);
             let size = ((0.5 / p).floor() as usize).clamp(1, 16).min(open.len());
             let group: Vec<Vec<StepId>> = open.drain(..size).collect();
-            let steps: usize = group.iter().map(Vec::len).sum();
-            let rejected_before = d.rejected.len();
+            let tried = group.len();
+            let rejected_before = d.rejected.len() + d.failed_units.len();
             self.settle(group, false, &mut d)?;
-            d.tried += steps;
-            d.failed += d.rejected.len() - rejected_before;
+            d.tried += tried;
+            d.failed += d.rejected.len() + d.failed_units.len() - rejected_before;
+        }
+        // second pass: which steps of the failed units are needed, as far as the
+        // budget goes (a unit is assumed to still fail with the larger accepted set)
+        d.split_units = true;
+        let failed = std::mem::take(&mut d.failed_units);
+        for unit in failed {
+            if self.left() == 0 {
+                break;
+            }
+            self.settle(vec![unit], true, &mut d)?;
         }
         self.finish(card, d)
     }
@@ -321,8 +336,14 @@ impl ReplayPlan<'_> {
             return Ok(());
         }
         if group.len() == 1 {
-            // one unit failed: try its steps on their own
-            group = flat.iter().map(|s| vec![*s]).collect();
+            if !d.split_units {
+                d.failed_units.push(flat);
+                return Ok(());
+            }
+            // one unit failed: try its halves (in step order) on their own
+            let mut unit = flat.clone();
+            let back = unit.split_off(unit.len() / 2);
+            group = vec![unit, back];
         }
         let second = group.split_off(group.len() / 2);
         let first_len: usize = group.iter().map(Vec::len).sum();
