@@ -95,6 +95,9 @@ pub enum StepStatus {
     Ok,
     /// Failed: a tool error, an API error, an interrupted call.
     Error,
+    /// Not run: the tool call was refused by a permission rule, a hook or the user
+    /// (the reason is in `error`).
+    Denied,
 }
 
 /// Token counts of one step, **normalised**: the four input buckets are disjoint
