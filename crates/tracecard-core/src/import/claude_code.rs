@@ -93,7 +93,15 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let mut b = Builder::new(input, &files)?;
     b.trace.warnings.extend(warnings);
     b.run()?;
-    Ok(vec![b.finish()])
+    let mut trace = b.finish();
+    // Claude Code's own telemetry kept next to the session: `<session>/otel/*.json[l]`.
+    let otel =
+        crate::import::claude_code_otel::files_in(&input.path.with_extension("").join("otel"));
+    if !otel.is_empty() {
+        let tel = crate::import::claude_code_otel::read(&otel)?;
+        crate::import::claude_code_otel::join(&mut trace, &tel);
+    }
+    Ok(vec![trace])
 }
 
 /// `<dir>/<stem>/subagents/agent-*.jsonl`, sorted; empty when absent.
@@ -1121,7 +1129,8 @@ impl<'a> Builder<'a> {
             .get("origin")
             .and_then(|o| o.get("kind"))
             .and_then(Value::as_str);
-        if origin == Some("task-notification") || text.trim_start().starts_with("<task-notification>")
+        if origin == Some("task-notification")
+            || text.trim_start().starts_with("<task-notification>")
         {
             return self.task_notification(si, rec, a, &text);
         }
@@ -1173,16 +1182,18 @@ impl<'a> Builder<'a> {
     fn task_notification(&mut self, si: usize, rec: Rec<'a>, a: At<'_>, text: &str) -> Result<()> {
         let tool_id = xml_tag(text, "tool-use-id");
         let task_id = xml_tag(text, "task-id");
-        let spawn = tool_id.and_then(|t| self.background.get(t).copied()).or_else(|| {
-            tool_id
-                .and_then(|t| self.tool_steps.get(t))
-                .map(|(s, _)| *s)
-                .filter(|s| {
-                    self.trace
-                        .step(*s)
-                        .is_some_and(|x| x.kind == StepKind::SubagentSpawn)
-                })
-        });
+        let spawn = tool_id
+            .and_then(|t| self.background.get(t).copied())
+            .or_else(|| {
+                tool_id
+                    .and_then(|t| self.tool_steps.get(t))
+                    .map(|(s, _)| *s)
+                    .filter(|s| {
+                        self.trace
+                            .step(*s)
+                            .is_some_and(|x| x.kind == StepKind::SubagentSpawn)
+                    })
+            });
         let sub = tool_id.and_then(|t| {
             self.spawn_streams.get(t).and_then(|v| {
                 v.iter()
