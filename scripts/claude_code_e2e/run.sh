@@ -20,15 +20,16 @@ run() { # scenario prompt
   cat > "$d/config/settings.json" <<JSON
 {
   "permissions": {
-    "allow": ["Read", "Agent", "Task", "Bash(wc:*)", "Bash(grep:*)", "Bash(rm:*)"],
-    "deny": ["Write"]
+    "allow": ["Read", "Agent", "Task", "Bash(wc:*)", "Bash(grep:*)", "Bash(rm:*)"]
   },
   "hooks": {
     "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "python3 $here/deny_rm.py"}]}]
   }
 }
 JSON
-  (cd "$d" && python3 "$here/server.py" "$d" > port & echo $! > server.pid)
+  python3 "$here/server.py" "$d" > "$d/port" &
+  local server=$!
+  trap 'kill $server 2>/dev/null || true' EXIT
   for _ in $(seq 50); do [ -s "$d/port" ] && break; sleep 0.1; done
   local port; port="$(cat "$d/port")"
   (
@@ -46,10 +47,14 @@ JSON
         > "$d/stream.jsonl" 2> "$d/stderr.txt" || echo "claude exited $? ($name)" >&2
   )
   sleep 2 # let the last OTLP exports land
-  kill "$(cat "$d/server.pid")" 2>/dev/null || true
+  kill "$server" 2>/dev/null || true
+  trap - EXIT
   # the transcript: <config>/projects/<cwd-slug>/<session>.jsonl (+ <session>/subagents/)
   mkdir -p "$d/transcript"
   cp -r "$d/config/projects/"*/. "$d/transcript/"
+  # the telemetry goes next to the session (<session>/otel/), where the importer joins it
+  local s; s="$(basename "$(ls "$d/transcript/"*.jsonl | head -1)" .jsonl)"
+  mkdir -p "$d/transcript/$s/otel" && cp "$d/otel/"*.jsonl "$d/transcript/$s/otel/"
   echo "$name: $(ls "$d/transcript" | tr '\n' ' ')"
 }
 

@@ -205,6 +205,8 @@ struct Builder<'a> {
     denied: u64,
     /// Background (async) spawns by tool-use id, waiting for their notification.
     background: HashMap<String, StepId>,
+    /// Background commands by task id (`toolUseResult.backgroundTaskId`).
+    background_tasks: HashMap<String, StepId>,
     /// Notifications naming no known background spawn.
     unmatched_notifications: Vec<(usize, u64)>,
 }
@@ -246,6 +248,7 @@ impl<'a> Builder<'a> {
             corrected: 0,
             denied: 0,
             background: HashMap::new(),
+            background_tasks: HashMap::new(),
             unmatched_notifications: Vec::new(),
         };
         b.build_streams()?;
@@ -1109,6 +1112,19 @@ impl<'a> Builder<'a> {
                 t.get("isAsync").and_then(Value::as_bool) == Some(true)
                     || t.get("status").and_then(Value::as_str) == Some("async_launched")
             }) || text.starts_with("Async agent launched");
+            if let Some(task) = tur
+                .and_then(|t| t.get("backgroundTaskId"))
+                .and_then(Value::as_str)
+            {
+                // a background command (Bash run_in_background): its output arrives
+                // later as a <task-notification> naming this task id
+                if let Some(st) = self.trace.step_mut(step) {
+                    st.attributes.insert("background".into(), "true".into());
+                    st.attributes
+                        .insert("background_task_id".into(), task.to_string());
+                }
+                self.background_tasks.insert(task.to_string(), step);
+            }
             if is_spawn && is_async {
                 // A background sub-agent: its report arrives later as a
                 // <task-notification>; this result is only the launch receipt.
@@ -1176,7 +1192,8 @@ impl<'a> Builder<'a> {
     }
 
     /// A `<task-notification>` user message: the report of a background sub-agent
-    /// delivered to the conversation it runs for. It becomes an `other` step that
+    /// (or the output of a background command) delivered to the conversation it runs
+    /// for. It becomes an `other` step that
     /// consumes the sub-agent's last output and is delivered like a tool result; the
     /// model call that follows reads it (or ignores it).
     fn task_notification(&mut self, si: usize, rec: Rec<'a>, a: At<'_>, text: &str) -> Result<()> {
@@ -1201,9 +1218,15 @@ impl<'a> Builder<'a> {
                     .find(|s| self.streams.get(*s).is_some_and(|x| x.active))
             })
         });
+        let command = if spawn.is_none() {
+            task_id.and_then(|t| self.background_tasks.get(t).copied())
+        } else {
+            None
+        };
         let last = sub
             .and_then(|s| self.agents.get(s))
-            .and_then(|ag| ag.last_text_llm.or(ag.last_llm));
+            .and_then(|ag| ag.last_text_llm.or(ag.last_llm))
+            .or(command);
         let mut st = Step::new(StepKind::Other);
         st.parent = self.agent_parent(si);
         st.agent = self.agent_name(si);
@@ -1226,7 +1249,7 @@ impl<'a> Builder<'a> {
             st.links.consumes.push(l);
         }
         let id = self.trace.push(st);
-        match spawn {
+        match spawn.or(command) {
             Some(sp) => {
                 if let Some(s) = self.trace.step_mut(sp) {
                     s.attributes
