@@ -144,7 +144,7 @@ pub fn read(paths: &[PathBuf]) -> Result<Telemetry> {
     }
     for ((session, _), v) in cumulative {
         let e = t.metric_cost.entry(session).or_insert(Usd::ZERO);
-        *e = *e + v;
+        *e += v;
     }
     Ok(t)
 }
@@ -438,7 +438,7 @@ fn read_metrics(body: &Value, t: &mut Telemetry, cumulative: &mut BTreeMap<(Stri
                         .unwrap_or(Usd::ZERO);
                     if delta {
                         let e = t.metric_cost.entry(session).or_insert(Usd::ZERO);
-                        *e = *e + v;
+                        *e += v;
                     } else {
                         let key = format!(
                             "{}|{}",

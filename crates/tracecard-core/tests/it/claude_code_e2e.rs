@@ -225,8 +225,7 @@ fn e2e_background_agent() {
     let last = t
         .steps
         .iter()
-        .filter(|s| s.kind == StepKind::LlmCall && s.agent.is_none())
-        .next_back()
+        .rfind(|s| s.kind == StepKind::LlmCall && s.agent.is_none())
         .unwrap();
     assert!(last.links.context.contains(&note.id));
     assert_eq!(t.outcome.final_step, Some(last.id));
