@@ -15,7 +15,7 @@ PY_DIR   := bindings/python
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
-.PHONY: help setup demo test test-rust test-python lint fmt bench hostile check-tools clean
+.PHONY: help setup demo test test-rust test-python test-e2e claude-code-cli lint fmt bench hostile check-tools clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,7 +33,7 @@ demo: ## Compile the bundled example traces and print their cards
 	$(TRACECARD) compile examples/traces --summary
 	$(TRACECARD) compile examples/traces
 
-test: test-rust test-python ## Run every test (Rust, Python); installs what is missing
+test: test-rust test-python test-e2e ## Run every test (Rust, Python, real Claude Code CLI); installs what is missing
 
 test-rust: ## Rust unit, integration, property and doc tests (+ benches in test mode)
 	$(CARGO) test --locked --all-targets
@@ -41,6 +41,22 @@ test-rust: ## Rust unit, integration, property and doc tests (+ benches in test 
 
 test-python: ## Build the Python package into .venv and run pytest + stubtest
 	@if [ -d $(PY_DIR) ]; then $(MAKE) --no-print-directory -C $(PY_DIR) test VENV=$(VENV) PYTHON=$(PYTHON); else echo "no Python package yet"; fi
+
+CLAUDE_CODE_VERSION ?= 2.1.332
+CLAUDE_CODE_DIR    := $(CURDIR)/target/claude-code-cli
+E2E_DIR            := $(CURDIR)/target/claude-code-e2e
+
+claude-code-cli: $(CLAUDE_CODE_DIR)/node_modules/.bin/claude ## Install the real Claude Code CLI (npm, ~400 MB) under target/
+
+$(CLAUDE_CODE_DIR)/node_modules/.bin/claude:
+	mkdir -p $(CLAUDE_CODE_DIR)
+	cd $(CLAUDE_CODE_DIR) && [ -f package.json ] || echo '{"name":"claude-code-cli","private":true}' > $(CLAUDE_CODE_DIR)/package.json
+	cd $(CLAUDE_CODE_DIR) && npm install --no-audit --no-fund @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+
+test-e2e: claude-code-cli ## Run the real Claude Code CLI offline (scripted API server), then test the cards of its sessions
+	rm -rf $(E2E_DIR)
+	CLAUDE_CODE_DIR=$(CLAUDE_CODE_DIR) scripts/claude_code_e2e/run.sh $(E2E_DIR)
+	TRACECARD_CLAUDE_E2E=$(E2E_DIR) $(CARGO) test --locked -p tracecard-core --test it claude_code_e2e -- --ignored
 
 lint: ## rustfmt check and clippy with warnings denied
 	$(CARGO) fmt --all --check

@@ -95,6 +95,9 @@ pub enum StepStatus {
     Ok,
     /// Failed: a tool error, an API error, an interrupted call.
     Error,
+    /// Not run: the tool call was refused by a permission rule, a hook or the user
+    /// (the reason is in `error`).
+    Denied,
 }
 
 /// Largest token count one step may carry in any one field: 10^10, ten thousand

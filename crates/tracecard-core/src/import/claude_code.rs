@@ -28,8 +28,31 @@ use crate::Result;
 use crate::import::json::{At, text_of};
 use crate::import::{Input, JsonLines, jsonl};
 use crate::model::{Content, Step, StepId, StepKind, StepStatus, TokenUsage, Trace, Warning};
+use crate::money::Usd;
 
 const FORMAT: &str = "claude_code";
+
+/// Record types that carry no step (2.1.x writes many bookkeeping records next to the
+/// conversation: request shapes and blobs, attachments, queue operations, ...).
+/// They are skipped and counted in the `skipped_records` warning.
+const KNOWN_SKIPPED: &[&str] = &[
+    "file-history-snapshot",
+    "queue-operation",
+    "attachment",
+    "atis-latch",
+    "api-request",
+    "api-request-shape",
+    "api-request-blob",
+    "tools-used",
+    "last-prompt",
+    "custom-title",
+    "ai-title",
+    "tag",
+    "agent-name",
+    "pr-link",
+    "mode",
+    "worktree-state",
+];
 
 const TOKEN_SEMANTICS: &str = "Anthropic Messages usage (exclusive): input_tokens excludes \
 cache_read_input_tokens and cache_creation_input_tokens (writes split 5m/1h by \
@@ -70,7 +93,15 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let mut b = Builder::new(input, &files)?;
     b.trace.warnings.extend(warnings);
     b.run()?;
-    Ok(vec![b.finish()])
+    let mut trace = b.finish();
+    // Claude Code's own telemetry kept next to the session: `<session>/otel/*.json[l]`.
+    let otel =
+        crate::import::claude_code_otel::files_in(&input.path.with_extension("").join("otel"));
+    if !otel.is_empty() {
+        let tel = crate::import::claude_code_otel::read(&otel)?;
+        crate::import::claude_code_otel::join(&mut trace, &tel);
+    }
+    Ok(vec![trace])
 }
 
 /// `<dir>/<stem>/subagents/agent-*.jsonl`, sorted; empty when absent.
@@ -166,11 +197,18 @@ struct Builder<'a> {
     spawn_streams: HashMap<String, Vec<usize>>,
     compaction_steps: Vec<StepId>,
     last_compaction: Option<StepId>,
-    noise: BTreeMap<&'static str, u64>,
+    noise: BTreeMap<String, u64>,
     unknown: BTreeMap<String, (u64, u64, usize)>,
     orphan_results: Vec<(usize, u64, String)>,
     synthesized: u64,
     corrected: u64,
+    denied: u64,
+    /// Background (async) spawns by tool-use id, waiting for their notification.
+    background: HashMap<String, StepId>,
+    /// Background commands by task id (`toolUseResult.backgroundTaskId`).
+    background_tasks: HashMap<String, StepId>,
+    /// Notifications naming no known background spawn.
+    unmatched_notifications: Vec<(usize, u64)>,
 }
 
 struct MsgState {
@@ -208,6 +246,10 @@ impl<'a> Builder<'a> {
             orphan_results: Vec::new(),
             synthesized: 0,
             corrected: 0,
+            denied: 0,
+            background: HashMap::new(),
+            background_tasks: HashMap::new(),
+            unmatched_notifications: Vec::new(),
         };
         b.build_streams()?;
         Ok(b)
@@ -291,10 +333,7 @@ impl<'a> Builder<'a> {
                         .entry(agent.to_string())
                         .or_insert_with(|| parent_tool.to_string());
                     if file_agent_ids.contains(agent) {
-                        *self
-                            .noise
-                            .entry("agent_progress mirrors of sub-agent files")
-                            .or_default() += 1;
+                        self.noise("agent_progress mirrors of sub-agent files");
                         continue;
                     }
                     let Some(inner) = data.get("message").filter(|m| m.is_object()) else {
@@ -303,10 +342,7 @@ impl<'a> Builder<'a> {
                     if let Some(u) = a.str(inner, "uuid")?
                         && !mirror_uuids.insert(u.to_string())
                     {
-                        *self
-                            .noise
-                            .entry("duplicate agent_progress mirrors")
-                            .or_default() += 1;
+                        self.noise("duplicate agent_progress mirrors");
                         continue;
                     }
                     let ts = match a.time(inner, "timestamp")? {
@@ -399,7 +435,10 @@ impl<'a> Builder<'a> {
                     format!("agent-{id}"),
                 );
             } else {
-                let act = match agent_link.get(&id) {
+                // 2.1.x writes `agent-<id>.meta.json` next to the file, naming the
+                // spawning call (`toolUseId`): it links even when no result says so.
+                let meta_tool = meta_tool_use_id(path);
+                let act = match meta_tool.as_ref().or_else(|| agent_link.get(&id)) {
                     Some(t) => Activation::Spawn(t.clone()),
                     None => Activation::Orphan,
                 };
@@ -673,8 +712,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn noise(&mut self, what: &'static str) {
-        *self.noise.entry(what).or_default() += 1;
+    fn noise(&mut self, what: &str) {
+        *self.noise.entry(what.to_string()).or_default() += 1;
     }
 
     fn record(&mut self, si: usize, rec: Rec<'a>) -> Result<()> {
@@ -753,8 +792,19 @@ impl<'a> Builder<'a> {
                 }
                 Ok(())
             }
-            Some("file-history-snapshot") | Some("queue-operation") => {
-                self.noise("file-history-snapshot / queue-operation");
+            Some("cost-state") => {
+                // Claude Code's own running total for the session (all agents): the
+                // session-level reported cost; the last record wins.
+                if si == 0
+                    && let Some(c) = v.get("totalCostUSD").and_then(Value::as_f64)
+                {
+                    self.trace.reported_cost_usd = Usd::from_f64(c);
+                }
+                self.noise("cost-state");
+                Ok(())
+            }
+            Some(t) if KNOWN_SKIPPED.contains(&t) => {
+                self.noise(t);
                 Ok(())
             }
             other => {
@@ -1035,19 +1085,54 @@ impl<'a> Builder<'a> {
                 self.orphan_results.push((rec.file, rec.line, tid));
                 continue;
             };
+            let denial = denial_of(v, is_err, &text);
             if let Some(st) = self.trace.step_mut(step) {
                 st.output = Some(Content::full(text.clone()));
                 st.ended_at = rec.ts;
-                if is_err {
+                if let Some(d) = &denial {
+                    st.status = StepStatus::Denied;
+                    st.error = Some(text.chars().take(500).collect());
+                    for (k, val) in d {
+                        st.attributes.insert((*k).into(), val.clone());
+                    }
+                } else if is_err {
                     st.status = StepStatus::Error;
                     st.error = Some(text.chars().take(500).collect());
                 }
+            }
+            if denial.is_some() {
+                self.denied += 1;
             }
             let is_spawn = self
                 .trace
                 .step(step)
                 .is_some_and(|s| s.kind == StepKind::SubagentSpawn);
-            if is_spawn {
+            let tur = v.get("toolUseResult").filter(|t| t.is_object());
+            let is_async = tur.is_some_and(|t| {
+                t.get("isAsync").and_then(Value::as_bool) == Some(true)
+                    || t.get("status").and_then(Value::as_str) == Some("async_launched")
+            }) || text.starts_with("Async agent launched");
+            if let Some(task) = tur
+                .and_then(|t| t.get("backgroundTaskId"))
+                .and_then(Value::as_str)
+            {
+                // a background command (Bash run_in_background): its output arrives
+                // later as a <task-notification> naming this task id
+                if let Some(st) = self.trace.step_mut(step) {
+                    st.attributes.insert("background".into(), "true".into());
+                    st.attributes
+                        .insert("background_task_id".into(), task.to_string());
+                }
+                self.background_tasks.insert(task.to_string(), step);
+            }
+            if is_spawn && is_async {
+                // A background sub-agent: its report arrives later as a
+                // <task-notification>; this result is only the launch receipt.
+                if let Some(st) = self.trace.step_mut(step) {
+                    st.attributes.insert("background".into(), "true".into());
+                }
+                self.background.insert(tid.clone(), step);
+            } else if is_spawn {
                 self.spawn_result(step, &tid, v.get("toolUseResult"), &text, rec, a)?;
             }
             self.deliver(owner, step);
@@ -1056,6 +1141,15 @@ impl<'a> Builder<'a> {
             return Ok(());
         }
         let text = plain_text(content);
+        let origin = v
+            .get("origin")
+            .and_then(|o| o.get("kind"))
+            .and_then(Value::as_str);
+        if origin == Some("task-notification")
+            || text.trim_start().starts_with("<task-notification>")
+        {
+            return self.task_notification(si, rec, a, &text);
+        }
         if a.bool(v, "isMeta")? == Some(true) {
             self.noise("isMeta user records");
             return Ok(());
@@ -1093,6 +1187,77 @@ impl<'a> Builder<'a> {
         st.output = Some(Content::full(text));
         st.source_ref = a.str(v, "uuid")?.map(str::to_string);
         let id = self.trace.push(st);
+        self.deliver(si, id);
+        Ok(())
+    }
+
+    /// A `<task-notification>` user message: the report of a background sub-agent
+    /// (or the output of a background command) delivered to the conversation it runs
+    /// for. It becomes an `other` step that
+    /// consumes the sub-agent's last output and is delivered like a tool result; the
+    /// model call that follows reads it (or ignores it).
+    fn task_notification(&mut self, si: usize, rec: Rec<'a>, a: At<'_>, text: &str) -> Result<()> {
+        let tool_id = xml_tag(text, "tool-use-id");
+        let task_id = xml_tag(text, "task-id");
+        let spawn = tool_id
+            .and_then(|t| self.background.get(t).copied())
+            .or_else(|| {
+                tool_id
+                    .and_then(|t| self.tool_steps.get(t))
+                    .map(|(s, _)| *s)
+                    .filter(|s| {
+                        self.trace
+                            .step(*s)
+                            .is_some_and(|x| x.kind == StepKind::SubagentSpawn)
+                    })
+            });
+        let sub = tool_id.and_then(|t| {
+            self.spawn_streams.get(t).and_then(|v| {
+                v.iter()
+                    .copied()
+                    .find(|s| self.streams.get(*s).is_some_and(|x| x.active))
+            })
+        });
+        let command = if spawn.is_none() {
+            task_id.and_then(|t| self.background_tasks.get(t).copied())
+        } else {
+            None
+        };
+        let last = sub
+            .and_then(|s| self.agents.get(s))
+            .and_then(|ag| ag.last_text_llm.or(ag.last_llm))
+            .or(command);
+        let mut st = Step::new(StepKind::Other);
+        st.parent = self.agent_parent(si);
+        st.agent = self.agent_name(si);
+        st.started_at = rec.ts;
+        st.ended_at = rec.ts;
+        st.output = Some(Content::full(text));
+        st.source_ref = a.str(rec.v, "uuid")?.map(str::to_string);
+        st.attributes
+            .insert("event".into(), "task_notification".into());
+        if let Some(t) = tool_id {
+            st.links.tool_call_id = Some(t.to_string());
+        }
+        if let Some(t) = task_id {
+            st.attributes.insert("agent_id".into(), t.to_string());
+        }
+        if let Some(x) = xml_tag(text, "status") {
+            st.attributes.insert("task_status".into(), x.to_string());
+        }
+        if let Some(l) = last {
+            st.links.consumes.push(l);
+        }
+        let id = self.trace.push(st);
+        match spawn.or(command) {
+            Some(sp) => {
+                if let Some(s) = self.trace.step_mut(sp) {
+                    s.attributes
+                        .insert("delivered_by".into(), id.index().to_string());
+                }
+            }
+            None => self.unmatched_notifications.push((rec.file, rec.line)),
+        }
         self.deliver(si, id);
         Ok(())
     }
@@ -1290,6 +1455,30 @@ impl<'a> Builder<'a> {
                 None,
             ));
         }
+        if self.denied > 0 {
+            self.trace.warn(Warning::at(
+                "denied_tool_calls",
+                format!(
+                    "info: {} tool calls were refused (permission rule, hook or user); their steps have status denied",
+                    self.denied
+                ),
+                file0.clone(),
+                None,
+            ));
+        }
+        let unmatched = std::mem::take(&mut self.unmatched_notifications);
+        if let Some((file, line)) = unmatched.first() {
+            let p = self.path(*file).display().to_string();
+            self.trace.warn(Warning::at(
+                "task_notification_unmatched",
+                format!(
+                    "{} <task-notification> messages name no background Agent/Task call of this session",
+                    unmatched.len()
+                ),
+                p,
+                Some(*line),
+            ));
+        }
         let orphans = std::mem::take(&mut self.orphan_results);
         if let Some((file, line, _)) = orphans.first() {
             let p = self.path(*file).display().to_string();
@@ -1412,4 +1601,59 @@ fn file_links(name: &str, input: &Value) -> (Vec<String>, Vec<String>) {
 
 fn has_glob(p: &str) -> bool {
     p.contains(['*', '?', '[', '{'])
+}
+
+/// The text of the first `<tag>…</tag>` in `s`, trimmed.
+fn xml_tag<'s>(s: &'s str, tag: &str) -> Option<&'s str> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = s.find(&open)? + open.len();
+    let len = s.get(start..)?.find(&close)?;
+    s.get(start..start + len).map(str::trim)
+}
+
+/// Why a tool call was refused, when it was: 2.1.x writes `toolDenialKind` and a
+/// `permissionDecision` (`decision: reject`, `source` hook/config/user, `reasonCode`)
+/// on the result record; earlier versions only the rejection text.
+fn denial_of(v: &Value, is_err: bool, text: &str) -> Option<Vec<(&'static str, String)>> {
+    let kind = v.get("toolDenialKind").and_then(Value::as_str);
+    let pd = v.get("permissionDecision").filter(|p| p.is_object());
+    let rejected = pd
+        .and_then(|p| p.get("decision"))
+        .and_then(Value::as_str)
+        .is_some_and(|d| d == "reject" || d == "deny");
+    let legacy = is_err
+        && (text.starts_with("The user doesn't want to proceed with this tool use")
+            || text.contains("Permission to use ") && text.contains(" has been denied"));
+    if kind.is_none() && !rejected && !legacy {
+        return None;
+    }
+    let mut out = Vec::new();
+    if let Some(k) = kind {
+        out.push(("denial_kind", k.to_string()));
+    }
+    for (k, key) in [
+        ("source", "permission_source"),
+        ("reasonType", "permission_reason_type"),
+        ("reasonCode", "permission_reason_code"),
+    ] {
+        if let Some(x) = pd.and_then(|p| p.get(k)).and_then(Value::as_str) {
+            out.push((key, x.to_string()));
+        }
+    }
+    if legacy && out.is_empty() {
+        out.push(("denial_kind", "user_rejected".to_string()));
+    }
+    Some(out)
+}
+
+/// `toolUseId` of the `agent-<id>.meta.json` next to a sub-agent file (2.1.x).
+fn meta_tool_use_id(p: &Path) -> Option<String> {
+    let meta = p.with_extension("meta.json");
+    let text = std::fs::read_to_string(meta).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    v.get("toolUseId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }

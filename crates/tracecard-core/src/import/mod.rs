@@ -32,6 +32,7 @@ use crate::model::{Trace, Warning};
 use crate::{Error, Result};
 
 mod claude_code;
+pub mod claude_code_otel;
 
 /// The formats tracecard reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -523,7 +524,11 @@ pub fn discover_noting(root: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
 /// `<session>.jsonl`; those are read as part of the parent.
 fn is_pulled_in(p: &Path) -> bool {
     let Some(dir) = p.parent() else { return false };
-    if dir.file_name().is_some_and(|n| n == "subagents") {
+    // ... and `<session>/otel/` holds its telemetry (OTLP/JSON), joined into it
+    if dir
+        .file_name()
+        .is_some_and(|n| n == "subagents" || n == "otel")
+    {
         if let Some(session_dir) = dir.parent() {
             return session_dir.with_extension("jsonl").is_file();
         }

@@ -98,13 +98,10 @@ fn sniffly_fed8ce56_small_1_0_17_with_summary() {
         (88, 44544, 16000, 278)
     );
     assert_eq!(links(&t), (7, 7, 10));
-    assert_eq!(
-        t.steps
-            .iter()
-            .filter(|s| s.status == StepStatus::Error)
-            .count(),
-        2
-    );
+    // one failed command, one the user rejected ("doesn't want to proceed"): denied
+    let status = |st| t.steps.iter().filter(|s| s.status == st).count();
+    assert_eq!(status(StepStatus::Error), 1);
+    assert_eq!(status(StepStatus::Denied), 1);
     assert!(t.metadata.get("summary").is_some_and(|s| !s.is_empty()));
     assert_eq!(
         t.metadata.get("claude_code_version").map(String::as_str),
@@ -335,13 +332,17 @@ fn spotter_short_rejected_tools() {
     };
     // 5 assistant records, one message id; both tool calls rejected by the user
     assert_eq!(kinds(&t), (1, 2, 0, 2, 0));
-    assert_eq!(
-        t.steps
-            .iter()
-            .filter(|s| s.status == StepStatus::Error)
-            .count(),
-        2
-    );
+    let denied: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Denied)
+        .collect();
+    assert_eq!(denied.len(), 2);
+    assert!(denied.iter().all(|s| {
+        s.attributes.get("denial_kind").map(String::as_str) == Some("user_rejected")
+            && s.error.is_some()
+    }));
+    assert!(has_warning(&t, "denied_tool_calls"));
     let tok = t.total_tokens();
     // usage.cache_creation: all 13,835 written tokens are 1-hour writes
     assert_eq!(
@@ -443,8 +444,27 @@ fn spotter_fa812bfe_2x_with_subagent_files_and_compaction() {
     };
     assert_eq!(t.source.files.len(), 4, "main file + 3 sub-agent files");
     // 157 main calls + 11 (a93ccab) + 9 (aa84377) + 1 (acompact); agent_progress mirrors
-    // (94 records) add nothing. 197 + 25 + 21 tool_use, 2 of them Task.
-    assert_eq!(kinds(&t), (178, 241, 2, 3, 1));
+    // (94 records) add nothing. 197 + 25 + 21 tool_use, 2 of them Task. 2 typed
+    // prompts; the third user message is the <task-notification> of a background
+    // Bash command: an `other` step consuming that command's output.
+    assert_eq!(kinds(&t), (178, 241, 2, 2, 1));
+    let notes: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| {
+            s.attributes
+                .get("event")
+                .is_some_and(|e| e == "task_notification")
+        })
+        .collect();
+    assert_eq!(notes.len(), 1);
+    let bg = t.step(notes[0].links.consumes[0]).unwrap();
+    assert_eq!(bg.tool.as_deref(), Some("Bash"));
+    assert_eq!(
+        bg.attributes.get("background_task_id").map(String::as_str),
+        Some("b7b23b2")
+    );
+    assert!(!has_warning(&t, "task_notification_unmatched"));
     let spawns: Vec<_> = t
         .steps
         .iter()
@@ -512,7 +532,7 @@ fn spotter_fa812bfe_2x_with_subagent_files_and_compaction() {
     assert_eq!(tok.input, 1502 + 70 + 52 + 3);
     // 36256 main + 28 + 17 + 6 in the files, + (3473 − 4) + (4672 − 4) corrections
     assert_eq!(tok.output, 44444);
-    assert_eq!(links(&t), (243, 245, 247));
+    assert_eq!(links(&t), (243, 246, 247)); // +1 consumes: the task notification
     // the rule flags 29 of the 157 main-file calls (FORMATS.md quotes 31), 11 + 6 of the
     // sub-agent calls and the compaction call; the 2 corrected calls drop out → 45
     assert_eq!(flagged(&t), 45);

@@ -3,6 +3,7 @@
 mod analysis;
 mod chat_log;
 mod claude_code;
+mod claude_code_e2e;
 mod codex;
 mod fixtures;
 mod hostile;
