@@ -412,6 +412,12 @@ impl Edge {
         (self.to != SINK_NODE).then_some(self.to as usize)
     }
 
+    /// Whether the edge is evidence of use (everything but delivery into a step
+    /// whose content could not be checked, which proves nothing either way).
+    pub fn is_use(&self) -> bool {
+        !(self.level == EvidenceLevel::Structure && self.sink.is_none())
+    }
+
     /// The evidence in words (`` `pool_size` reappears ``, `links.consumes`, …).
     pub fn describe(&self) -> String {
         match self.level {
@@ -815,17 +821,19 @@ impl Analysis {
 
         // 7. liveness: reverse reachability from the sink, on a compressed (CSR)
         //    graph of consumer → producer edges, sorted by counting sort in O(E)
+        //    Only evidence of use counts: delivery where no content could be checked
+        //    leaves the step open (unproven), it does not make it needed.
         let node_of = |e: &Edge| e.consumer().unwrap_or(n);
         let mut count = vec![0usize; n + 2];
-        for e in &b.edges {
+        for e in b.edges.iter().filter(|e| e.is_use()) {
             count[node_of(e) + 1] += 1;
         }
         for k in 1..count.len() {
             count[k] += count[k - 1];
         }
-        let mut sorted: Vec<(u32, u32)> = vec![(0, 0); b.edges.len()];
+        let mut sorted: Vec<(u32, u32)> = vec![(0, 0); count[n + 1]];
         let mut fill = count.clone();
-        for e in &b.edges {
+        for e in b.edges.iter().filter(|e| e.is_use()) {
             let c = node_of(e);
             sorted[fill[c]] = (c as u32, e.producer() as u32);
             fill[c] += 1;
@@ -885,7 +893,7 @@ impl Analysis {
     /// two apart.
     pub fn unread_tools(&self, trace: &Trace) -> Vec<UnreadTool> {
         let mut has_reader = vec![false; trace.steps.len()];
-        for e in &self.edges {
+        for e in self.edges.iter().filter(|e| e.is_use()) {
             has_reader[e.producer()] = true;
         }
         trace
@@ -1163,6 +1171,9 @@ struct Facts {
     /// Contexts in which the source records deliveries (`links.context`).
     delivery_known: FxHashSet<u32>,
     content: bool,
+    /// Per sub-agent spawn: the steps outside the sub-agent that the spawn or any
+    /// step inside it used or handed its output to.
+    outside: Vec<Vec<usize>>,
 }
 
 /// How many rounds the verdicts are re-judged before the demotion-only pass.
@@ -1173,7 +1184,7 @@ impl Facts {
         let steps = &trace.steps;
         let n = steps.len();
         let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for e in edges {
+        for e in edges.iter().filter(|e| e.is_use()) {
             if let Some(t) = e.consumer() {
                 users[e.producer()].push(t);
             }
@@ -1207,13 +1218,44 @@ impl Facts {
             v.sort_unstable();
             v.dedup();
         }
-        Facts {
+        let mut facts = Facts {
             ctx: ctx.to_vec(),
             users,
             delivered,
             delivery_known,
             content,
+            outside: vec![Vec::new(); n],
+        };
+        // what a sub-agent (the spawn or any step inside it) hands to steps outside it
+        let mut outside: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for i in 0..n {
+            let recipients: Vec<usize> = facts.users[i]
+                .iter()
+                .chain(&facts.delivered[i])
+                .copied()
+                .collect();
+            let mut sp = if steps[i].kind == StepKind::SubagentSpawn {
+                i as u32
+            } else {
+                ctx[i]
+            };
+            while sp != ROOT {
+                let spawn = sp as usize;
+                outside[spawn].extend(
+                    recipients
+                        .iter()
+                        .copied()
+                        .filter(|&r| r != spawn && !facts.within(r, spawn)),
+                );
+                sp = ctx[spawn];
+            }
         }
+        for v in &mut outside {
+            v.sort_unstable();
+            v.dedup();
+        }
+        facts.outside = outside;
+        facts
     }
 
     /// Whether step `u` runs inside the sub-agent spawned by step `spawn`.
@@ -1256,6 +1298,9 @@ impl Facts {
             }
             if self.ctx[i] != ROOT {
                 dependents[self.ctx[i] as usize].push(i);
+            }
+            for &r in &self.outside[i] {
+                dependents[r].push(i);
             }
         }
         let mut work: Vec<usize> = (0..n).filter(|&i| red[i]).collect();
@@ -1319,14 +1364,7 @@ impl Facts {
             c = self.ctx[c as usize];
         }
         if s.kind == StepKind::SubagentSpawn {
-            let mut outside: Vec<usize> = self.users[i]
-                .iter()
-                .chain(&self.delivered[i])
-                .copied()
-                .filter(|&u| !self.within(u, i))
-                .collect();
-            outside.sort_unstable();
-            outside.dedup();
+            let outside = &self.outside[i];
             return if outside.is_empty() {
                 self.delivery_known.contains(&self.ctx[i]).then(|| {
                     (
@@ -1338,7 +1376,7 @@ impl Facts {
                 Some((
                     format!(
                         "sub-agent result used only by redundant steps ({})",
-                        list(&outside)
+                        list(outside)
                     ),
                     level,
                 ))

@@ -156,7 +156,7 @@ pub fn apply(
     if !analysis.content_checked {
         card.warnings.push(Warning::new(
             "no_content",
-            "the source carries no tool or model content: redundancy is judged from ids, artifacts and structure only, and delivered outputs are assumed used",
+            "the source carries no tool or model content: redundancy is judged from ids, artifacts and structure only, and delivered outputs are left unproven",
         ));
     }
     let Some(r) = replayer else {
