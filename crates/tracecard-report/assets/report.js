@@ -68,6 +68,8 @@
     else if (m && +m[1] < n) session(+m[1], m[2] ? +m[2] : null);
     else overview();
     document.body.setAttribute('data-rendered', '1');
+    // for the browser test: time from navigation start to the first full render
+    if (window.tracecardRenderedMs === undefined) window.tracecardRenderedMs = performance.now();
   }
   window.addEventListener('hashchange', route);
 
@@ -316,7 +318,15 @@
     var bars = [], cost = [], maxCost = 0;
     for (var i = 0; i < n; i++) if (rows[i][F.cost] > maxCost) maxCost = rows[i][F.cost];
     var cy = H + AXIS_H, ch = COST_H - 14;
-    for (i = 0; i < n; i++) {
+    // long bars first, so that short and instant steps stay visible (and clickable) on top
+    var drawOrder = [];
+    for (i = 0; i < n; i++) drawOrder.push(i);
+    if (this.s.timed) {
+      var a0 = this.x0, a1 = this.x1;
+      drawOrder.sort(function (a, b) { return (a1[b] - a0[b]) - (a1[a] - a0[a]) || a - b; });
+    }
+    for (var q = 0; q < n; q++) {
+      i = drawOrder[q];
       var r = rows[i], x = this.X(this.x0[i]), w = Math.max(this.s.timed ? 2 : 1, this.X(this.x1[i]) - x - (this.s.timed ? 0 : (this.plotW / n > 3 ? 1 : 0)));
       var y = r[F.lane] * LANE_H + (LANE_H - BAR_H) / 2, v = r[F.verdict];
       bars.push('<rect class="st v' + v + (r[F.err] ? ' err' : '') + '" data-i="' + i + '" x="' + x.toFixed(1) + '" y="' + y + '" width="' + w.toFixed(1) + '" height="' + BAR_H + '"/>');
@@ -344,7 +354,9 @@
     parts.push('<text x="' + (this.plotW + 6) + '" y="' + (cy + 12) + '" text-anchor="end">cumulative ' + esc(money(total)) + ' · tallest bar ' + esc(money(maxCost)) + '</text>');
     parts.push('<g id="edges"></g></svg>');
     scroll.innerHTML = parts.join('');
-    this.rects = scroll.querySelectorAll('#bars rect');
+    var list = scroll.querySelectorAll('#bars rect'), rects = new Array(n);
+    for (i = 0; i < list.length; i++) rects[+list[i].getAttribute('data-i')] = list[i];
+    this.rects = rects;
   };
 
   View.prototype.ticks = function () {
