@@ -142,26 +142,33 @@
     }).join('');
   }
 
+  // sessions per cost bin; log-spaced bins when the costs span more than 50×
   function histogram(box) {
-    var ss = D.sessions, W = 460, H = 200, L = 40, B = 30;
-    var max = 0;
-    ss.forEach(function (s) { max = Math.max(max, s.total_f); });
-    var bins = Math.min(12, Math.max(1, ss.length)), counts = [];
-    for (var i = 0; i < bins; i++) counts.push(0);
-    ss.forEach(function (s) { counts[max > 0 ? Math.min(bins - 1, Math.floor(s.total_f / max * bins)) : 0]++; });
+    var ss = D.sessions, W = 460, H = 210, L = 40, B = 34, T = 24;
+    var max = 0, min = Infinity;
+    ss.forEach(function (s) { max = Math.max(max, s.total_f); if (s.total_f > 0) min = Math.min(min, s.total_f); });
+    var log = max > 0 && min < Infinity && max / min > 50;
+    var bins = Math.min(12, Math.max(1, ss.length)), counts = [], edges = [];
+    for (var i = 0; i <= bins; i++) edges.push(log ? min * Math.pow(max / min, i / bins) : max * i / bins);
+    for (i = 0; i < bins; i++) counts.push(0);
+    ss.forEach(function (s) {
+      var x = s.total_f, b = 0;
+      if (max > 0) b = log ? (x <= min ? 0 : Math.floor(Math.log(x / min) / Math.log(max / min) * bins)) : Math.floor(x / max * bins);
+      counts[Math.max(0, Math.min(bins - 1, b))]++;
+    });
     var cmax = Math.max.apply(null, counts), bw = (W - L - 10) / bins;
     var h = '<svg viewBox="0 0 ' + W + ' ' + H + '" width="100%" role="img" aria-labelledby="hist-h" aria-describedby="hist-d">';
     var desc = [];
     counts.forEach(function (c, i) {
-      var bh = cmax ? (H - B - 10) * c / cmax : 0;
-      var lo = max * i / bins, hi = max * (i + 1) / bins;
-      desc.push(c + ' sessions cost ' + money(lo) + ' to ' + money(hi));
+      var bh = cmax ? (H - B - T) * c / cmax : 0;
+      desc.push(c + ' sessions cost ' + money(edges[i]) + ' to ' + money(edges[i + 1]));
       h += '<rect class="barh" x="' + (L + i * bw + 1).toFixed(1) + '" y="' + (H - B - bh).toFixed(1) + '" width="' + (bw - 2).toFixed(1) + '" height="' + bh.toFixed(1) + '"><title>' + esc(desc[i]) + '</title></rect>';
       if (c) h += '<text x="' + (L + i * bw + bw / 2).toFixed(1) + '" y="' + (H - B - bh - 3).toFixed(1) + '" text-anchor="middle">' + c + '</text>';
     });
     h += '<line class="grid" x1="' + L + '" x2="' + W + '" y1="' + (H - B) + '" y2="' + (H - B) + '"/>';
-    h += '<text x="' + L + '" y="' + (H - 12) + '">$0</text><text x="' + (W - 10) + '" y="' + (H - 12) + '" text-anchor="end">' + esc(money(max)) + '</text>';
-    h += '<text x="4" y="14">sessions</text></svg><p id="hist-d" class="sr-only">' + esc(desc.join('; ')) + '</p>';
+    h += '<text x="' + L + '" y="' + (H - 18) + '">' + esc(money(edges[0])) + '</text><text x="' + (W - 10) + '" y="' + (H - 18) + '" text-anchor="end">' + esc(money(max)) + '</text>';
+    h += '<text x="' + ((L + W) / 2) + '" y="' + (H - 4) + '" text-anchor="middle">cost per session' + (log ? ' (log scale)' : '') + '</text>';
+    h += '<text x="4" y="12">sessions per bin</text></svg><p id="hist-d" class="sr-only">' + esc(desc.join('; ')) + '</p>';
     box.innerHTML = h;
   }
 
@@ -181,7 +188,7 @@
       h += '<rect class="bar2" x="' + (L + bw * w).toFixed(1) + '" y="' + y + '" width="' + (bw * u).toFixed(1) + '" height="' + (RH - 4) + '"/>';
       h += '<text x="' + (L + bw + 4) + '" y="' + (y + 11) + '">' + pct(w) + '</text>';
     });
-    h += '<text x="' + L + '" y="' + (H - 4) + '">■ wasted (vermillion) ■ unproven (orange) ■ rest (blue)</text></svg>';
+    h += '<text x="' + L + '" y="' + (H - 4) + '"><tspan class="bar1">■</tspan> wasted <tspan class="bar2">■</tspan> unproven <tspan class="bar0">■</tspan> rest of the cost</text></svg>';
     box.innerHTML = h;
   }
 
