@@ -34,7 +34,7 @@ pub fn session(id: &str, n: usize) -> Trace {
             Some(call),
         );
         rec.reads(t, &path);
-        if i % 9 == 0 {
+        if i.is_multiple_of(9) {
             // the same read again: a duplicate
             let d = rec.tool_use(
                 tool,
@@ -44,7 +44,7 @@ pub fn session(id: &str, n: usize) -> Trace {
             );
             rec.reads(d, &path);
         }
-        if i % 25 == 0 {
+        if i.is_multiple_of(25) {
             let sp = rec.begin_subagent("Task", "Explore", Some(call));
             let c = rec.llm_call(
                 "claude-haiku-4-5",
