@@ -430,7 +430,7 @@ fn report(
         .iter()
         .zip(&compiled)
         .map(|(trace, (card, analysis))| tracecard_report::Session {
-            trace,
+            trace: Some(trace),
             card,
             analysis: analysis.as_ref(),
         })

@@ -27,7 +27,7 @@
 //! let card = Compiler::new().compile(&trace).unwrap();
 //! let analysis = Analysis::run(&trace, PriceTable::bundled()).unwrap();
 //! let html = tracecard_report::render(
-//!     &[tracecard_report::Session { trace: &trace, card: &card, analysis: Some(&analysis) }],
+//!     &[tracecard_report::Session { trace: Some(&trace), card: &card, analysis: Some(&analysis) }],
 //!     &tracecard_report::Options::default(),
 //! );
 //! assert!(html.starts_with("<!DOCTYPE html>"));
@@ -52,9 +52,9 @@ pub const MAX_EDGES_PER_SESSION: usize = 200_000;
 /// One session to render.
 #[derive(Clone, Copy)]
 pub struct Session<'a> {
-    /// The trace the card was compiled from (for step start times and edges; no
-    /// content is read from it).
-    pub trace: &'a Trace,
+    /// The trace the card was compiled from, for step start times (no content is
+    /// read from it); `None` lays the steps out by order.
+    pub trace: Option<&'a Trace>,
     /// Its card.
     pub card: &'a TraceCard,
     /// The analysis of the trace (evidence edges); `None` draws no edges.
@@ -355,7 +355,7 @@ fn session_json(s: &Session<'_>, opts: &Options, st: &mut Strings) -> Value {
     let card = s.card;
     let n = card.steps.len();
     let lanes = lanes(card);
-    let starts = starts(s.trace, n);
+    let starts = s.trace.and_then(|t| starts(t, n));
     let mut counts = [0u64; 3];
     let mut steps = Vec::with_capacity(n);
     for (i, c) in card.steps.iter().enumerate() {

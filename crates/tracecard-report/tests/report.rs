@@ -98,7 +98,7 @@ fn html(traces: &[Trace], opts: &Options) -> String {
         .iter()
         .zip(&built)
         .map(|(trace, (card, a))| Session {
-            trace,
+            trace: Some(trace),
             card,
             analysis: Some(a),
         })
@@ -189,6 +189,19 @@ fn verdicts_and_totals_match_the_card() {
     assert_eq!(s["counts"][1], redundant);
     assert!(s["lanes"].as_array().unwrap().len() > 1, "sub-agent lanes");
     assert_eq!(s["timed"], true);
+    // a card alone (no trace, no analysis): by order, no edges, same totals
+    let alone = render(
+        &[Session {
+            trace: None,
+            card,
+            analysis: None,
+        }],
+        &Options::default(),
+    );
+    let d = data(&alone);
+    assert_eq!(d["sessions"][0]["timed"], false);
+    assert_eq!(d["sessions"][0]["total"], card.total_cost_usd.to_string());
+    assert!(d["sessions"][0]["edges"].as_array().unwrap().is_empty());
 }
 
 #[test]
