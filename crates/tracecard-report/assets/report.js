@@ -236,7 +236,7 @@
       '<div class="tiles">' +
       tile('Total cost (computed)', exact(s.total), s.unpriced_steps ? s.unpriced_steps + ' step(s) unpriced, not included' : 'sum of step costs', ' data-total="' + esc(s.total) + '" id="total-cost"') +
       tile('Reported cost', exact(s.reported), 'by the source') +
-      tile('Delta', s.delta === null ? '–' : (+s.delta > 0 ? '+' : '') + exact(s.delta), deltaNote) +
+      tile('Delta', s.delta === null ? '–' : (s.delta.charAt(0) === '-' ? '−$' + s.delta.slice(1) : '+$' + s.delta), deltaNote) +
       tile('Wasted', exact(s.wasted), 'redundant: own ' + exact(s.redundant_cost) + ' + carried context') +
       tile('Unproven', exact(s.unproven), 'own + carried; a replay would settle it') +
       tile('Steps', num(s.steps.length), c[0] + ' needed · ' + c[1] + ' redundant · ' + c[2] + ' unproven', ' data-steps="' + s.steps.length + '" data-redundant="' + c[1] + '"') +

@@ -196,6 +196,11 @@ fn cost_source(c: CostSource) -> &'static str {
     }
 }
 
+/// Sub-agent lanes beyond which sub-agents of the same name and depth that do not
+/// overlap in time share a lane (a session with 300 sequential `Explore` runs stays
+/// readable).
+pub const MAX_LANES: usize = 32;
+
 /// One lane per agent context: the root, and one per sub-agent spawn.
 struct Lanes {
     /// per step: its lane
@@ -204,16 +209,27 @@ struct Lanes {
     lanes: Vec<(String, u32, u32)>,
 }
 
-fn lanes(card: &TraceCard) -> Lanes {
+struct Lane {
+    name: String,
+    spawns: Vec<u32>,
+    depth: u32,
+}
+
+/// `extent[i]`: (start, end) of step `i` on the waterfall's axis.
+fn lanes(card: &TraceCard, extent: &[(i64, i64)]) -> Lanes {
     let n = card.steps.len();
     let mut lane_of_spawn: HashMap<u32, usize> = HashMap::new();
-    let mut lanes: Vec<(String, u32, u32)> = Vec::new();
+    // the main agent's name: a root step's own agent (a spawn names the sub-agent)
     let root_agent = card
         .steps
         .iter()
-        .find(|s| s.parent.is_none() && s.agent.is_some())
+        .find(|s| s.parent.is_none() && s.kind != StepKind::SubagentSpawn && s.agent.is_some())
         .and_then(|s| s.agent.clone());
-    lanes.push((root_agent.unwrap_or_else(|| "main".into()), 0, 0));
+    let mut lanes = vec![Lane {
+        name: root_agent.unwrap_or_else(|| "main".into()),
+        spawns: Vec::new(),
+        depth: 0,
+    }];
     let mut of_step = Vec::with_capacity(n);
     for s in &card.steps {
         let lane = match s.parent {
@@ -226,14 +242,18 @@ fn lanes(card: &TraceCard) -> Lanes {
                         .and_then(|sp| sp.parent)
                         .and_then(|pp| lane_of_spawn.get(&pp.0).copied())
                         .unwrap_or(0);
-                    let depth = lanes[parent_lane].2 + 1;
+                    let depth = lanes[parent_lane].depth + 1;
                     let name = s
                         .agent
                         .clone()
                         .or_else(|| spawn.and_then(|sp| sp.agent.clone()))
                         .or_else(|| spawn.and_then(|sp| sp.tool.clone()))
                         .unwrap_or_else(|| "sub-agent".into());
-                    lanes.push((format!("{name} (step {})", p.0), p.0, depth));
+                    lanes.push(Lane {
+                        name,
+                        spawns: vec![p.0],
+                        depth,
+                    });
                     let l = lanes.len() - 1;
                     lane_of_spawn.insert(p.0, l);
                     l
@@ -242,7 +262,67 @@ fn lanes(card: &TraceCard) -> Lanes {
         };
         of_step.push(lane);
     }
+    if lanes.len() > MAX_LANES {
+        (lanes, of_step) = pack(lanes, of_step, extent);
+    }
+    let lanes = lanes
+        .into_iter()
+        .map(|l| {
+            let label = match l.spawns.as_slice() {
+                [] => l.name,
+                [one] => format!("{} (step {one})", l.name),
+                [first, .., last] => {
+                    format!("{} ×{} (steps {first}…{last})", l.name, l.spawns.len())
+                }
+            };
+            (label, l.spawns.first().copied().unwrap_or(0), l.depth)
+        })
+        .collect();
     Lanes { of_step, lanes }
+}
+
+/// Put sub-agents of the same name and depth whose runs do not overlap on one lane
+/// (greedy interval packing, in order of start).
+fn pack(lanes: Vec<Lane>, of_step: Vec<usize>, extent: &[(i64, i64)]) -> (Vec<Lane>, Vec<usize>) {
+    let mut span: Vec<(i64, i64)> = vec![(i64::MAX, i64::MIN); lanes.len()];
+    for (i, &l) in of_step.iter().enumerate() {
+        let (a, b) = extent.get(i).copied().unwrap_or((i as i64, i as i64 + 1));
+        span[l].0 = span[l].0.min(a);
+        span[l].1 = span[l].1.max(b);
+    }
+    let mut order: Vec<usize> = (1..lanes.len()).collect();
+    order.sort_by_key(|&l| (span[l].0, l));
+    let mut packed: Vec<Lane> = Vec::new();
+    let mut packed_end: Vec<i64> = Vec::new();
+    let mut remap = vec![0usize; lanes.len()];
+    let mut lanes: Vec<Option<Lane>> = lanes.into_iter().map(Some).collect();
+    if let Some(root) = lanes[0].take() {
+        packed.push(root);
+        packed_end.push(i64::MAX);
+    }
+    for l in order {
+        let Some(lane) = lanes[l].take() else {
+            continue;
+        };
+        let fit = (1..packed.len()).find(|&k| {
+            packed[k].name == lane.name
+                && packed[k].depth == lane.depth
+                && packed_end[k] <= span[l].0
+        });
+        match fit {
+            Some(k) => {
+                packed[k].spawns.extend(lane.spawns);
+                packed_end[k] = packed_end[k].max(span[l].1);
+                remap[l] = k;
+            }
+            None => {
+                packed.push(lane);
+                packed_end.push(span[l].1);
+                remap[l] = packed.len() - 1;
+            }
+        }
+    }
+    (packed, of_step.into_iter().map(|l| remap[l]).collect())
 }
 
 /// Start offsets (ms from the first timed step) when most steps carry a start
@@ -354,8 +434,17 @@ fn base_name(p: &str) -> String {
 fn session_json(s: &Session<'_>, opts: &Options, st: &mut Strings) -> Value {
     let card = s.card;
     let n = card.steps.len();
-    let lanes = lanes(card);
     let starts = s.trace.and_then(|t| starts(t, n));
+    let extent: Vec<(i64, i64)> = match &starts {
+        Some(st) => card
+            .steps
+            .iter()
+            .zip(st)
+            .map(|(c, &a)| (a, a + c.duration_ms.unwrap_or(0).max(0)))
+            .collect(),
+        None => (0..n as i64).map(|i| (i, i + 1)).collect(),
+    };
+    let lanes = lanes(card, &extent);
     let mut counts = [0u64; 3];
     let mut steps = Vec::with_capacity(n);
     for (i, c) in card.steps.iter().enumerate() {

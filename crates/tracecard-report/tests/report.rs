@@ -227,6 +227,25 @@ fn deterministic_and_small() {
     assert_eq!(data(&two)["sessions"].as_array().unwrap().len(), 2);
 }
 
+#[test]
+fn many_sequential_subagents_share_a_lane() {
+    // 4,000 steps: 50 sequential `Explore` runs, more than MAX_LANES
+    let t = session("lanes", 4000);
+    let d = data(&html(std::slice::from_ref(&t), &Options::default()));
+    let lanes = d["sessions"][0]["lanes"].as_array().unwrap();
+    assert_eq!(lanes.len(), 2, "{lanes:?}");
+    assert_eq!(lanes[0][0], "main");
+    assert!(
+        lanes[1][0].as_str().unwrap().starts_with("Explore ×"),
+        "{lanes:?}"
+    );
+    // a few sub-agents keep a lane each
+    let d = data(&html(&[session("few", 200)], &Options::default()));
+    let lanes = d["sessions"][0]["lanes"].as_array().unwrap();
+    assert_eq!(lanes.len(), 3, "{lanes:?}");
+    assert_eq!(lanes[1][0], "Explore (step 78)");
+}
+
 /// Writes the generated reports the browser test loads (`scripts/report-browser-test`)
 /// when `TRACECARD_REPORT_OUT` names a folder.
 #[test]
