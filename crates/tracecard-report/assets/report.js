@@ -358,7 +358,7 @@
     }
     parts.push('<polyline class="cum" points="' + pts.join(' ') + '"/>');
     parts.push('<line class="grid" x1="0" x2="' + (this.plotW + 10) + '" y1="' + (cy + ch + 4) + '" y2="' + (cy + ch + 4) + '"/>');
-    parts.push('<text x="' + (this.plotW + 6) + '" y="' + (cy + 12) + '" text-anchor="end">cumulative ' + esc(money(total)) + ' · tallest bar ' + esc(money(maxCost)) + '</text>');
+    parts.push('<text x="12" y="' + (cy + 12) + '">cumulative ' + esc(money(total)) + ' · tallest bar ' + esc(money(maxCost)) + '</text>');
     parts.push('<g id="edges"></g></svg>');
     scroll.innerHTML = parts.join('');
     var list = scroll.querySelectorAll('#bars rect'), rects = new Array(n);
@@ -479,9 +479,9 @@
       var ch = this.chain(i);
       h += '<h3>Evidence chain</h3>';
       if (ch) {
-        h += '<ol class="chain"><li>step ' + r[F.id] + '</li>' + ch.map(function (p) {
-          return '<li>→ ' + (p.to < 0 ? '<b>OUTCOME</b>' : go(p.to)) + ' ' + edgeText(p.edge) + '</li>';
-        }).join('') + '</ol>';
+        var link = function (p) { return '<li>→ ' + (p.to < 0 ? '<b>OUTCOME</b>' : go(p.to)) + ' ' + edgeText(p.edge) + '</li>'; };
+        var shown = ch.length > 40 ? ch.slice(0, 30).map(link).join('') + '<li>… ' + (ch.length - 35) + ' more steps …</li>' + ch.slice(-5).map(link).join('') : ch.map(link).join('');
+        h += '<ol class="chain"><li>step ' + r[F.id] + '</li>' + shown + '</ol>';
       } else {
         h += '<p>' + (r[F.verdict] === 0 ? 'kept (user input or compaction)' : esc(VERDICT[r[F.verdict]]) + ': no path to the outcome') + '</p>';
       }
