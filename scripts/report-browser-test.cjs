@@ -40,6 +40,7 @@ function check(ok, what) {
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
   const shot = async (name) => {
     const file = path.join(OUT, name);
+    await page.mouse.move(1, 1);
     await page.screenshot({ path: file });
     const size = fs.statSync(file).size;
     check(size > 20000, `${name} is not blank (${size} bytes)`);
@@ -82,6 +83,10 @@ function check(ok, what) {
   await page.keyboard.press('r');
   check((await page.textContent('#details h2')).includes('redundant') || red === 0, 'R jumps to a redundant step');
   await shot('session.png');
+  await page.click('#mode');
+  check((await page.textContent('#wf-h')).includes('by step order') && await page.locator('#bars rect.st').count() === n, 'the timeline switches to step order');
+  await page.click('#mode');
+  check((await page.textContent('#wf-h')).includes('by start time'), 'and back to time');
 
   // 2. several sessions: overview, sorting, links
   console.log('overview page');

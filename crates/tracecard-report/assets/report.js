@@ -208,6 +208,7 @@
     this.rows = this.s.steps;
     this.zoom = 1;
     this.sel = -1;
+    this.byTime = !!this.s.timed;
     this.mounted = false;
     this.out = null; this.inn = null;
     this.geom();
@@ -218,7 +219,7 @@
     var rows = this.rows, n = rows.length, x0 = new Float64Array(n), x1 = new Float64Array(n), end = 0;
     for (var i = 0; i < n; i++) {
       var r = rows[i];
-      if (this.s.timed) { x0[i] = r[F.start]; x1[i] = r[F.start] + Math.max(0, r[F.dur] || 0); }
+      if (this.byTime) { x0[i] = r[F.start]; x1[i] = r[F.start] + Math.max(0, r[F.dur] || 0); }
       else { x0[i] = i; x1[i] = i + 1; }
       if (x1[i] > end) end = x1[i];
     }
@@ -244,9 +245,10 @@
       (s.replays_used !== null ? tile('Replays used', String(s.replays_used), 'counterfactual replays') : '') +
       '</div>' +
       '<div class="layout"><div class="main">' +
-      '<h2 id="wf-h">Timeline: one lane per agent and sub-agent, ' + (s.timed ? 'by start time and duration' : 'by step order (the source has no times)') + '</h2>' +
+      '<h2 id="wf-h">Timeline: one lane per agent and sub-agent, <span id="wf-mode"></span></h2>' +
       '<div class="toolbar"><span class="legend" aria-hidden="true"><span><span class="sw v0"></span>needed</span><span><span class="sw v1"></span>redundant</span><span><span class="sw v2"></span>unproven</span><span>dashed outline: error</span></span>' +
       '<span><button type="button" data-z="0.5" aria-label="Zoom out">−</button> <button type="button" data-z="2" aria-label="Zoom in">+</button> <button type="button" data-z="0">Fit</button></span>' +
+      (s.timed ? '<span><button type="button" id="mode" aria-pressed="false">By order</button></span>' : '') +
       '<span><button type="button" data-n="1">Next redundant</button> <button type="button" data-n="2">Next unproven</button></span></div>' +
       '<div class="wf" id="wf-box" tabindex="0" role="group" aria-labelledby="wf-h" aria-describedby="wf-d">' +
       '<div class="labels" id="lanes"></div><div class="scroll" id="scroll"></div></div>' +
@@ -261,7 +263,7 @@
     var lanes = document.getElementById('lanes');
     lanes.innerHTML = s.lanes.map(function (l) {
       return '<div style="padding-left:' + (6 + 10 * l[2]) + 'px" title="' + esc(l[0]) + '">' + esc(l[0]) + '</div>';
-    }).join('') + '<div class="axis-l">' + (s.timed ? 'time' : 'step') + '</div><div class="cost-l">cost per step (bars) and cumulative cost (line)</div>';
+    }).join('') + '<div class="axis-l" id="axis-l"></div><div class="cost-l">cost per step (bars) and cumulative cost (line)</div>';
     this.draw();
     this.rollups();
     document.getElementById('warnings').innerHTML = s.warnings.length ? s.warnings.map(function (w) {
@@ -287,7 +289,13 @@
     app.querySelector('.toolbar').addEventListener('click', function (e) {
       var b = e.target.closest('button');
       if (!b) return;
-      if (b.hasAttribute('data-z')) {
+      if (b.id === 'mode') {
+        self.byTime = !self.byTime;
+        b.setAttribute('aria-pressed', String(!self.byTime));
+        self.geom();
+        self.draw();
+        if (self.sel >= 0) { self.highlight(); self.reveal(); }
+      } else if (b.hasAttribute('data-z')) {
         var z = +b.getAttribute('data-z');
         self.zoom = z === 0 ? 1 : Math.max(1, Math.min(4096, self.zoom * z));
         self.draw();
@@ -306,6 +314,8 @@
 
   View.prototype.draw = function () {
     var s = this.s, rows = this.rows, n = rows.length, scroll = document.getElementById('scroll');
+    document.getElementById('wf-mode').textContent = this.byTime ? 'by start time and duration' : (s.timed ? 'by step order' : 'by step order (the source has no times)');
+    document.getElementById('axis-l').textContent = this.byTime ? 'time' : 'step';
     var W = Math.max(300, scroll.clientWidth - 2);
     this.plotW = Math.round(W * this.zoom) - 10;
     var laneCount = s.lanes.length, H = laneCount * LANE_H, self = this;
@@ -328,13 +338,13 @@
     // long bars first, so that short and instant steps stay visible (and clickable) on top
     var drawOrder = [];
     for (i = 0; i < n; i++) drawOrder.push(i);
-    if (this.s.timed) {
+    if (this.byTime) {
       var a0 = this.x0, a1 = this.x1;
       drawOrder.sort(function (a, b) { return (a1[b] - a0[b]) - (a1[a] - a0[a]) || a - b; });
     }
     for (var q = 0; q < n; q++) {
       i = drawOrder[q];
-      var r = rows[i], x = this.X(this.x0[i]), w = Math.max(this.s.timed ? 2 : 1, this.X(this.x1[i]) - x - (this.s.timed ? 0 : (this.plotW / n > 3 ? 1 : 0)));
+      var r = rows[i], x = this.X(this.x0[i]), w = Math.max(this.byTime ? 2 : 1, this.X(this.x1[i]) - x - (this.byTime ? 0 : (this.plotW / n > 3 ? 1 : 0)));
       var y = r[F.lane] * LANE_H + (LANE_H - BAR_H) / 2, v = r[F.verdict];
       bars.push('<rect class="st v' + v + (r[F.err] ? ' err' : '') + '" data-i="' + i + '" x="' + x.toFixed(1) + '" y="' + y + '" width="' + w.toFixed(1) + '" height="' + BAR_H + '"/>');
       var c = r[F.cost] || 0;
@@ -347,7 +357,7 @@
     // cumulative cost curve over time (steps sorted by end)
     var order = [];
     for (i = 0; i < n; i++) order.push(i);
-    if (this.s.timed) { var x1 = this.x1; order.sort(function (a, b) { return x1[a] - x1[b] || a - b; }); }
+    if (this.byTime) { var x1 = this.x1; order.sort(function (a, b) { return x1[a] - x1[b] || a - b; }); }
     var total = 0;
     for (i = 0; i < n; i++) total += rows[i][F.cost] || 0;
     var cum = 0, pts = [this.X(0).toFixed(1) + ',' + (cy + ch + 4)];
@@ -368,12 +378,12 @@
 
   View.prototype.ticks = function () {
     var out = [], end = this.end, target = Math.max(2, Math.floor(this.plotW / 120)), raw = end / target, step;
-    var nice = this.s.timed ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 144e5, 432e5, 864e5]
+    var nice = this.byTime ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 144e5, 432e5, 864e5]
       : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
     step = nice[nice.length - 1];
     for (var q = nice.length - 1; q >= 0; q--) if (nice[q] >= raw) step = nice[q];
     for (var t = 0; t <= end; t += step) {
-      out.push([t, this.s.timed ? tick(t) : String(t + 1)]);
+      out.push([t, this.byTime ? tick(t) : String(t + 1)]);
       if (out.length > 400) break;
     }
     return out;
