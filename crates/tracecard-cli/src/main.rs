@@ -3,6 +3,7 @@
 //! ```text
 //! tracecard compile <PATH>... [--format yaml|json] [-o OUT] [--prices FILE] [--from FORMAT] [--summary]
 //!                   [--replayer CMD [--replay-budget N] [--replay-timeout SECS]]
+//! tracecard report <PATH>... [-o OUT.html] [--prices FILE] [--from FORMAT] [--include-content]
 //! ```
 //!
 //! Exit status: 0 ok, 1 an input could not be read or compiled, 2 usage or fatal
@@ -409,9 +410,38 @@ fn report(
     analyze: bool,
     opts: &tracecard_report::Options,
 ) -> Result<ExitCode, Failure> {
-    let traces = load_all(paths, from)?;
+    // like `compile`: a file that cannot be read is reported, the others still go in
+    let mut traces = Vec::new();
+    let mut failed = 0usize;
+    for p in paths {
+        let files = if p.is_dir() {
+            let (found, notes) = import::discover_noting(p)?;
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+            found.into_iter().map(|f| (f, false)).collect()
+        } else {
+            vec![(p.clone(), true)]
+        };
+        for (f, explicit) in files {
+            let fmt = match from {
+                Some(x) => Ok(Some(x)),
+                None => import::detect(&f),
+            };
+            match fmt.and_then(|fmt| match fmt {
+                None if !explicit => Ok(Vec::new()),
+                _ => import::load(&f, fmt),
+            }) {
+                Ok(ts) => traces.extend(ts),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {e}");
+                }
+            }
+        }
+    }
     if traces.is_empty() {
-        return Err("no trace found".into());
+        return Err("no trace to report".into());
     }
     let compiler = Compiler::new().prices(table).analyze(analyze);
     let compiled: Vec<(TraceCard, Option<tracecard_core::analysis::Analysis>)> = traces
@@ -449,7 +479,11 @@ fn report(
             html.len().div_ceil(1024)
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn unread_tools(

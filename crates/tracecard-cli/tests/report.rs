@@ -53,6 +53,26 @@ fn report_of_a_directory_is_one_self_contained_file() {
 }
 
 #[test]
+fn an_unreadable_file_is_reported_and_the_rest_still_goes_in() {
+    let dir = std::env::temp_dir().join(format!("tracecard-report-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{\"not\": \"a trace\"\n").unwrap();
+    let good = examples().join("fix-test.jsonl");
+    let o = tracecard(&[
+        "report".as_ref(),
+        good.as_os_str(),
+        bad.as_os_str(),
+        "-o".as_ref(),
+        "-".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"id\":\"fix-test\""));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("error:"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn report_of_nothing_fails() {
     let o = tracecard(&[
         "report".as_ref(),
