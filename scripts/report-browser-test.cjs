@@ -117,6 +117,8 @@ function check(ok, what) {
   await page.waitForSelector('body[data-rendered]');
   check(await page.locator('img').count() === 0, 'no element injected by the session id');
   check((await page.textContent('h1')).includes('</script><img'), 'the hostile id is shown as text');
+  check((await page.textContent('#rollups')).includes('</script><script>alert(1)</script>'), 'the hostile tool name is shown as text');
+  check(await page.locator('script').count() === 2, 'no script element was added');
   await page.locator('#bars rect.st').nth(4).click({ force: true });
   check(dialogs.length === 0, 'no script ran from the data');
 
