@@ -15,7 +15,7 @@ PY_DIR   := bindings/python
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
-.PHONY: help setup demo test test-rust test-python test-e2e claude-code-cli lint fmt bench hostile check-tools clean
+.PHONY: help setup demo test test-rust test-python test-browser test-e2e test-node claude-code-cli lint fmt bench hostile check-tools clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,12 +32,16 @@ demo: ## Compile the bundled example traces and print their cards
 	$(CARGO) build --locked -q -p tracecard-cli
 	$(TRACECARD) compile examples/traces --summary
 	$(TRACECARD) compile examples/traces
+	$(TRACECARD) report examples/traces -o target/report.html
 
-test: test-rust test-python test-e2e ## Run every test (Rust, Python, real Claude Code CLI); installs what is missing
+test: test-rust test-python test-browser test-e2e ## Run every test (Rust, Python, browser, real Claude Code CLI); installs what is missing
 
 test-rust: ## Rust unit, integration, property and doc tests (+ benches in test mode)
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
+
+test-browser: ## The HTML report in headless Chromium (installs chromium and playwright-core when missing)
+	scripts/report-browser-test
 
 test-python: ## Build the Python package into .venv and run pytest + stubtest
 	@if [ -d $(PY_DIR) ]; then $(MAKE) --no-print-directory -C $(PY_DIR) test VENV=$(VENV) PYTHON=$(PYTHON); else echo "no Python package yet"; fi

@@ -298,6 +298,15 @@ impl PyTraceCard {
         py.detach(|| c.to_yaml()).map_err(|e| PyErrWrap(e).into())
     }
 
+    /// The card as a self-contained HTML page (inline CSS/JS, no network, no
+    /// content): steps by order, coloured by verdict, with costs, rollups and
+    /// warnings. `tracecard.report(trace_or_path)` adds step times and evidence edges.
+    #[pyo3(signature = (include_content=false, title=None))]
+    fn to_html(&self, py: Python<'_>, include_content: bool, title: Option<String>) -> String {
+        let c = Arc::clone(&self.inner);
+        py.detach(|| crate::report::card_html(&c, include_content, title))
+    }
+
     /// The card as pretty JSON (deterministic).
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
         let c = Arc::clone(&self.inner);

@@ -16,6 +16,7 @@ mod model;
 mod money;
 mod native;
 mod recorder;
+mod report;
 
 use pyo3::prelude::*;
 
@@ -33,6 +34,8 @@ pub mod _tracecard {
     use crate::model::{PyStep, PyTokenUsage, PyTrace};
     #[pymodule_export]
     use crate::recorder::{LlmCall, PyRecorder, StepHandle, Subagent, ToolUse};
+    #[pymodule_export]
+    use crate::report::report;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

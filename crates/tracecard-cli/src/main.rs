@@ -3,6 +3,7 @@
 //! ```text
 //! tracecard compile <PATH>... [--format yaml|json] [-o OUT] [--prices FILE] [--from FORMAT] [--summary]
 //!                   [--replayer CMD [--replay-budget N] [--replay-timeout SECS]]
+//! tracecard report <PATH>... [-o OUT.html] [--prices FILE] [--from FORMAT] [--include-content]
 //! ```
 //!
 //! Exit status: 0 ok, 1 an input could not be read or compiled, 2 usage or fatal
@@ -81,6 +82,41 @@ enum Command {
         /// seconds (with --replayer).
         #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         replay_timeout: u64,
+    },
+    /// Write a self-contained HTML report: a waterfall per session (one lane per
+    /// agent and sub-agent, bars coloured by verdict), cost curve, step details with
+    /// their evidence, rollups and warnings; several sessions get an overview page.
+    ///
+    /// One file, inline CSS/JS, no network access; it carries no prompt or tool
+    /// content (evidence that quotes content is hashed unless --include-content).
+    Report {
+        /// Trace files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The HTML file to write (`-` for stdout).
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "OUT",
+            default_value = "report.html"
+        )]
+        output: PathBuf,
+        /// Price file overriding the bundled table.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+        /// Force the input format instead of detecting it.
+        #[arg(long = "from", value_name = "FORMAT")]
+        from: Option<String>,
+        /// Skip the redundancy analysis (prices and tokens only; no evidence edges).
+        #[arg(long)]
+        no_analysis: bool,
+        /// Show the trace content that evidence edges quote (reappearing tokens,
+        /// artifact names) instead of short hashes.
+        #[arg(long)]
+        include_content: bool,
+        /// Page title.
+        #[arg(long)]
+        title: Option<String>,
     },
     /// Queries straight on traces, without building cards.
     #[command(subcommand)]
@@ -263,6 +299,23 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
             }
         }
+        Command::Report {
+            paths,
+            output,
+            prices,
+            from,
+            no_analysis,
+            include_content,
+            title,
+        } => {
+            let from = parse_from(from)?;
+            let table = load_prices(prices.as_deref())?;
+            let opts = tracecard_report::Options {
+                include_content,
+                title,
+            };
+            report(&paths, &output, from, &table, !no_analysis, &opts)
+        }
         Command::Query(Query::UnreadTools {
             paths,
             from,
@@ -347,6 +400,90 @@ fn explain_step(
         )
         .into()),
     }
+}
+
+fn report(
+    paths: &[PathBuf],
+    output: &Path,
+    from: Option<Format>,
+    table: &PriceTable,
+    analyze: bool,
+    opts: &tracecard_report::Options,
+) -> Result<ExitCode, Failure> {
+    // like `compile`: a file that cannot be read is reported, the others still go in
+    let mut traces = Vec::new();
+    let mut failed = 0usize;
+    for p in paths {
+        let files = if p.is_dir() {
+            let (found, notes) = import::discover_noting(p)?;
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+            found.into_iter().map(|f| (f, false)).collect()
+        } else {
+            vec![(p.clone(), true)]
+        };
+        for (f, explicit) in files {
+            let fmt = match from {
+                Some(x) => Ok(Some(x)),
+                None => import::detect(&f),
+            };
+            match fmt.and_then(|fmt| match fmt {
+                None if !explicit => Ok(Vec::new()),
+                _ => import::load(&f, fmt),
+            }) {
+                Ok(ts) => traces.extend(ts),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {e}");
+                }
+            }
+        }
+    }
+    if traces.is_empty() {
+        return Err("no trace to report".into());
+    }
+    let compiler = Compiler::new().prices(table).analyze(analyze);
+    let compiled: Vec<(TraceCard, Option<tracecard_core::analysis::Analysis>)> = traces
+        .par_iter()
+        .map(|t| {
+            let card = compiler.compile(t)?;
+            let analysis = if analyze {
+                Some(tracecard_core::analysis::Analysis::run(t, table)?)
+            } else {
+                None
+            };
+            Ok((card, analysis))
+        })
+        .collect::<Result<_, tracecard_core::Error>>()?;
+    let sessions: Vec<tracecard_report::Session> = traces
+        .iter()
+        .zip(&compiled)
+        .map(|(trace, (card, analysis))| tracecard_report::Session {
+            trace: Some(trace),
+            card,
+            analysis: analysis.as_ref(),
+        })
+        .collect();
+    let html = tracecard_report::render(&sessions, opts);
+    if output == Path::new("-") {
+        std::io::stdout().lock().write_all(html.as_bytes())?;
+    } else {
+        std::fs::write(output, &html)?;
+        let steps: usize = compiled.iter().map(|(c, _)| c.steps.len()).sum();
+        eprintln!(
+            "wrote {} ({} session(s), {} step(s), {} KB)",
+            output.display(),
+            compiled.len(),
+            steps,
+            html.len().div_ceil(1024)
+        );
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn unread_tools(

@@ -48,6 +48,7 @@ from tracecard._tracecard import (
     load_all,
     loads,
     loads_all,
+    report,
 )
 
 __all__ = [
@@ -81,4 +82,5 @@ __all__ = [
     "load_all",
     "loads",
     "loads_all",
+    "report",
 ]
