@@ -12,10 +12,11 @@ SHELL := /bin/bash
 PYTHON   ?= python3
 VENV     := $(CURDIR)/.venv
 PY_DIR   := bindings/python
+NODE_DIR := bindings/node
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
-.PHONY: help setup demo test test-rust test-python lint fmt bench hostile check-tools clean
+.PHONY: help setup demo test test-rust test-python test-node lint fmt bench hostile check-tools clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +27,7 @@ check-tools: ## Check that the toolchains are present
 setup: check-tools ## Build everything and install the dev tools (idempotent)
 	$(CARGO) build --locked --workspace --exclude tracecard-python
 	@if [ -d $(PY_DIR) ]; then $(MAKE) --no-print-directory -C $(PY_DIR) setup VENV=$(VENV) PYTHON=$(PYTHON); fi
+	$(MAKE) --no-print-directory -C $(NODE_DIR) setup
 	@echo "setup done: try 'make demo' and 'make test'"
 
 demo: ## Compile the bundled example traces and print their cards
@@ -33,7 +35,7 @@ demo: ## Compile the bundled example traces and print their cards
 	$(TRACECARD) compile examples/traces --summary
 	$(TRACECARD) compile examples/traces
 
-test: test-rust test-python ## Run every test (Rust, Python); installs what is missing
+test: test-rust test-python test-node ## Run every test (Rust, Python, Node); installs what is missing
 
 test-rust: ## Rust unit, integration, property and doc tests (+ benches in test mode)
 	$(CARGO) test --locked --all-targets
@@ -41,6 +43,9 @@ test-rust: ## Rust unit, integration, property and doc tests (+ benches in test 
 
 test-python: ## Build the Python package into .venv and run pytest + stubtest
 	@if [ -d $(PY_DIR) ]; then $(MAKE) --no-print-directory -C $(PY_DIR) test VENV=$(VENV) PYTHON=$(PYTHON); else echo "no Python package yet"; fi
+
+test-node: ## npm ci (dev tools), napi debug build, then node --test
+	$(MAKE) --no-print-directory -C $(NODE_DIR) test
 
 lint: ## rustfmt check and clippy with warnings denied
 	$(CARGO) fmt --all --check
@@ -56,4 +61,4 @@ bench: ## Run the criterion benchmarks (figures go in BENCHMARKS.md)
 	$(CARGO) bench -p tracecard-benches
 
 clean: ## Remove build outputs and the venv
-	rm -rf target .venv $(PY_DIR)/python/tracecard/*.so
+	rm -rf target .venv $(PY_DIR)/python/tracecard/*.so $(NODE_DIR)/*.node $(NODE_DIR)/node_modules
