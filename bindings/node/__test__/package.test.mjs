@@ -57,3 +57,10 @@ test('a build leaves the committed index.js and index.d.ts unchanged', (t) => {
   const diff = execFileSync('git', ['diff', '--stat', '--', 'index.js', 'index.d.ts'], { cwd: PKG }).toString()
   assert.equal(diff, '', `the generated glue differs from the committed one; commit it:\n${diff}`)
 })
+
+test('examples/node/recorder_agent.mjs runs and flags the unused steps', () => {
+  const out = execFileSync(process.execPath, [path.join(REPO, 'examples', 'node', 'recorder_agent.mjs')]).toString()
+  assert.match(out, /^total [\d.]+ USD, redundant [\d.]+ USD, \d+ replays/)
+  assert.match(out, /redundant \(removing it kept the outcome under replay\)/)
+  assert.match(out, /schema_version: tracecard\/1/)
+})
