@@ -12,6 +12,7 @@ SHELL := /bin/bash
 PYTHON   ?= python3
 VENV     := $(CURDIR)/.venv
 PY_DIR   := bindings/python
+NODE_DIR := bindings/node
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
@@ -26,6 +27,7 @@ check-tools: ## Check that the toolchains are present
 setup: check-tools ## Build everything and install the dev tools (idempotent)
 	$(CARGO) build --locked --workspace --exclude tracecard-python
 	@if [ -d $(PY_DIR) ]; then $(MAKE) --no-print-directory -C $(PY_DIR) setup VENV=$(VENV) PYTHON=$(PYTHON); fi
+	$(MAKE) --no-print-directory -C $(NODE_DIR) setup
 	@echo "setup done: try 'make demo' and 'make test'"
 
 demo: ## Compile the bundled example traces and print their cards
@@ -34,7 +36,7 @@ demo: ## Compile the bundled example traces and print their cards
 	$(TRACECARD) compile examples/traces
 	$(TRACECARD) report examples/traces -o target/report.html
 
-test: test-rust test-python test-browser test-e2e ## Run every test (Rust, Python, browser, real Claude Code CLI); installs what is missing
+test: test-rust test-python test-node test-browser test-e2e ## Run every test (Rust, Python, Node, browser, real Claude Code CLI); installs what is missing
 
 test-rust: ## Rust unit, integration, property and doc tests (+ benches in test mode)
 	$(CARGO) test --locked --all-targets
@@ -61,6 +63,8 @@ test-e2e: claude-code-cli ## Run the real Claude Code CLI offline (scripted API 
 	rm -rf $(E2E_DIR)
 	CLAUDE_CODE_DIR=$(CLAUDE_CODE_DIR) scripts/claude_code_e2e/run.sh $(E2E_DIR)
 	TRACECARD_CLAUDE_E2E=$(E2E_DIR) $(CARGO) test --locked -p tracecard-core --test it claude_code_e2e -- --ignored
+test-node: ## npm ci (dev tools), napi debug build, then node --test
+	$(MAKE) --no-print-directory -C $(NODE_DIR) test
 
 lint: ## rustfmt check and clippy with warnings denied
 	$(CARGO) fmt --all --check
@@ -76,4 +80,4 @@ bench: ## Run the criterion benchmarks (figures go in BENCHMARKS.md)
 	$(CARGO) bench -p tracecard-benches
 
 clean: ## Remove build outputs and the venv
-	rm -rf target .venv $(PY_DIR)/python/tracecard/*.so
+	rm -rf target .venv $(PY_DIR)/python/tracecard/*.so $(NODE_DIR)/*.node $(NODE_DIR)/node_modules
