@@ -756,8 +756,16 @@ fn print_summary(cards: &[TraceCard]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<40} {:<12} {:>6} {:>12} {:>12} {:>10} {:>10} {:>5}",
-        "session", "format", "steps", "cost_usd", "reported", "delta", "redundant", "warn"
+        "{:<40} {:<12} {:>6} {:>12} {:>12} {:>10} {:>10} {:>9} {:>5}",
+        "session",
+        "format",
+        "steps",
+        "cost_usd",
+        "reported",
+        "delta",
+        "redundant",
+        "unproven",
+        "warn"
     )?;
     let mut total = Usd::ZERO;
     let mut steps = 0usize;
@@ -774,7 +782,7 @@ fn print_summary(cards: &[TraceCard]) -> Result<(), Failure> {
         let unknown = if c.unpriced_steps > 0 { "+?" } else { "" };
         writeln!(
             out,
-            "{:<40} {:<12} {:>6} {:>10.6}{:<2} {:>12} {:>10} {:>10} {:>5}",
+            "{:<40} {:<12} {:>6} {:>10.6}{:<2} {:>12} {:>10} {:>10} {:>9} {:>5}",
             id,
             c.source.format,
             c.steps.len(),
@@ -783,6 +791,10 @@ fn print_summary(cards: &[TraceCard]) -> Result<(), Failure> {
             rep,
             delta,
             c.steps.iter().filter(|s| s.redundant).count(),
+            c.steps
+                .iter()
+                .filter(|s| s.verdict == tracecard_core::Verdict::Unproven)
+                .count(),
             c.warnings.len()
         )?;
         total += c.total_cost_usd;
