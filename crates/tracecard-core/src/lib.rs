@@ -33,6 +33,7 @@
 
 pub mod analysis;
 pub mod card;
+pub mod compiler;
 pub mod cost;
 mod error;
 pub mod import;
@@ -44,7 +45,8 @@ pub mod recorder;
 pub mod replay;
 
 pub use analysis::{DataflowReplayer, EvidenceLevel, Replayer, Verdict};
-pub use card::{CARD_SCHEMA_VERSION, CardStep, Compiler, CostSource, TraceCard};
+pub use card::{CARD_SCHEMA_VERSION, CardStep, CostSource, TraceCard};
+pub use compiler::Compiler;
 pub use cost::PriceTable;
 pub use error::{Error, ErrorKind, Result};
 pub use import::{Format, load};

@@ -121,6 +121,9 @@ pub struct Finding {
     pub reason: Option<String>,
     /// Evidence level the verdict rests on (redundant and unproven steps).
     pub evidence: Option<EvidenceLevel>,
+    /// What confirmed it: `dataflow` for the analysis's own flags, `replay:<name>`
+    /// once a replayer tested the step.
+    pub confirmed_by: Option<String>,
 }
 
 impl Finding {
@@ -129,6 +132,7 @@ impl Finding {
             verdict: Verdict::Needed,
             reason: None,
             evidence: None,
+            confirmed_by: None,
         }
     }
 }
@@ -1320,11 +1324,13 @@ impl Facts {
                         verdict: Verdict::Redundant,
                         reason: Some(reason),
                         evidence: Some(evidence),
+                        confirmed_by: Some("dataflow".into()),
                     },
                     _ => Finding {
                         verdict: Verdict::Unproven,
                         reason: Some(self.open_question(i, &red)),
                         evidence: Some(self.level(trace, i)),
+                        confirmed_by: None,
                     },
                 }
             })

@@ -35,7 +35,6 @@ use serde::{Deserialize, Serialize};
 
 pub use graph::{Analysis, Edge, Finding, Sink, UnreadTool, Verdict};
 
-use crate::card::TraceCard;
 use crate::model::{Outcome, OutcomeStatus, StepId, Trace, Warning};
 use crate::{Error, Result};
 
@@ -131,60 +130,56 @@ pub fn same_outcome(a: &Outcome, b: &Outcome) -> bool {
     a.status == b.status && key(a) == key(b)
 }
 
-/// Copy the verdicts and attributed costs of `analysis` onto `card`, then, when a
-/// `replayer` is given, test the flagged and unproven steps by counterfactual
-/// replay under `budget` replays (see [`ReplayPlan`]). A replayer failure
-/// ([`Error::Replay`]) leaves the dataflow verdicts in place and adds a
-/// `replay_failed` warning; any other error is returned.
-pub fn apply(
-    analysis: &Analysis,
-    trace: &Trace,
-    card: &mut TraceCard,
-    replayer: Option<&dyn Replayer>,
-    budget: usize,
-) -> Result<()> {
-    for (i, s) in card.steps.iter_mut().enumerate() {
-        let carried = analysis.carried[i];
-        s.carried_context_cost_usd = (carried != crate::Usd::ZERO).then_some(carried);
-        let f = &analysis.findings[i];
-        s.verdict = f.verdict;
-        s.redundant = f.verdict == Verdict::Redundant;
-        s.reason = f.reason.clone();
-        s.evidence = f.evidence;
-        s.confirmed_by = s.redundant.then(|| "dataflow".into());
-    }
-    if !analysis.content_checked {
-        card.warnings.push(Warning::new(
-            "no_content",
-            "the source carries no tool or model content: redundancy is judged from ids, artifacts and structure only, and delivered outputs are left unproven",
-        ));
-    }
-    let Some(r) = replayer else {
-        return Ok(());
-    };
-    let before = card.steps.clone();
-    let warnings = card.warnings.len();
-    let mut plan = ReplayPlan {
-        replayer: r,
-        trace,
-        baseline: Outcome::default(),
-        used: 0,
-        budget,
-    };
-    let result = plan.run(card, analysis);
-    card.replays_used = Some(plan.used as u64);
-    match result {
-        Ok(()) => Ok(()),
-        Err(e @ Error::Replay { .. }) => {
-            card.steps = before;
-            card.warnings.truncate(warnings);
-            card.warnings.push(Warning::new(
-                "replay_failed",
-                format!("{e}; the dataflow verdicts are kept"),
-            ));
-            Ok(())
+/// What [`Analysis::confirm`] did: replays run and the warnings to report.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayReport {
+    /// Replays run (the baseline included).
+    pub replays_used: usize,
+    /// `replay_rejected` / `replay_failed` warnings.
+    pub warnings: Vec<Warning>,
+}
+
+impl Analysis {
+    /// Test the redundant and unproven steps by counterfactual replay with
+    /// `replayer`, under `budget` replays (see [`ReplayPlan`]), and update
+    /// [`Analysis::findings`]: confirmed steps become `redundant`
+    /// (`confirmed_by: replay:<name>`), rejected ones `needed`. `costs` (per step,
+    /// own + carried) order the candidates. A replayer failure ([`Error::Replay`])
+    /// leaves the dataflow verdicts in place and is reported as a `replay_failed`
+    /// warning; any other error is returned.
+    pub fn confirm(
+        &mut self,
+        trace: &Trace,
+        replayer: &dyn Replayer,
+        budget: usize,
+        costs: &[crate::Usd],
+    ) -> Result<ReplayReport> {
+        let before = self.findings.clone();
+        let mut plan = ReplayPlan {
+            replayer,
+            trace,
+            baseline: Outcome::default(),
+            used: 0,
+            budget,
+            warnings: Vec::new(),
+        };
+        let result = plan.run(self, costs);
+        let mut report = ReplayReport {
+            replays_used: plan.used,
+            warnings: plan.warnings,
+        };
+        match result {
+            Ok(()) => Ok(report),
+            Err(e @ Error::Replay { .. }) => {
+                self.findings = before;
+                report.warnings = vec![Warning::new(
+                    "replay_failed",
+                    format!("{e}; the dataflow verdicts are kept"),
+                )];
+                Ok(report)
+            }
+            Err(e) => Err(e),
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -208,6 +203,7 @@ pub struct ReplayPlan<'a> {
     /// Replays run so far (the baseline included).
     pub used: usize,
     budget: usize,
+    warnings: Vec<Warning>,
 }
 
 /// What the replays decided.
@@ -250,12 +246,10 @@ impl ReplayPlan<'_> {
         Ok(same_outcome(&self.baseline, &out))
     }
 
-    fn run(&mut self, card: &mut TraceCard, analysis: &Analysis) -> Result<()> {
-        let candidates: Vec<StepId> = card
-            .steps
-            .iter()
-            .filter(|s| s.verdict != Verdict::Needed)
-            .map(|s| s.id)
+    fn run(&mut self, analysis: &mut Analysis, costs: &[crate::Usd]) -> Result<()> {
+        let candidates: Vec<StepId> = (0..analysis.findings.len())
+            .filter(|&i| analysis.findings[i].verdict != Verdict::Needed)
+            .map(StepId::from_index)
             .collect();
         if candidates.is_empty() || self.budget < 2 {
             return Ok(());
@@ -267,15 +261,16 @@ impl ReplayPlan<'_> {
             .map_err(|e| self.wrap(e))?;
         let cost = |u: &[StepId]| -> crate::Usd {
             u.iter()
-                .filter_map(|id| card.step(*id))
-                .map(|s| {
-                    s.cost_usd.unwrap_or_default() + s.carried_context_cost_usd.unwrap_or_default()
-                })
+                .filter_map(|id| costs.get(id.index()).copied())
                 .sum()
         };
+        let findings = &analysis.findings;
         let is_proven = |u: &[StepId]| {
-            u.iter()
-                .all(|id| card.step(*id).is_some_and(|s| s.redundant))
+            u.iter().all(|id| {
+                findings
+                    .get(id.index())
+                    .is_some_and(|f| f.verdict == Verdict::Redundant)
+            })
         };
         let mut units = analysis.removal_units(&candidates);
         // most expensive first; ties by position
@@ -307,7 +302,7 @@ impl ReplayPlan<'_> {
             }
             self.settle(vec![unit], true, &mut d)?;
         }
-        self.finish(card, d)
+        self.finish(analysis, d)
     }
 
     /// Try to add `group` (removal units) to the accepted set; bisect on failure.
@@ -355,13 +350,15 @@ impl ReplayPlan<'_> {
         self.settle(second, first_all_in, d)
     }
 
-    fn finish(&mut self, card: &mut TraceCard, d: Decided) -> Result<()> {
+    fn finish(&mut self, analysis: &mut Analysis, d: Decided) -> Result<()> {
         let name = format!("replay:{}", self.replayer.name());
-        let untested: Vec<StepId> = card
-            .steps
-            .iter()
-            .filter(|s| s.redundant && !d.accepted.contains(&s.id) && !d.rejected.contains(&s.id))
-            .map(|s| s.id)
+        let untested: Vec<StepId> = (0..analysis.findings.len())
+            .map(StepId::from_index)
+            .filter(|id| {
+                analysis.findings[id.index()].verdict == Verdict::Redundant
+                    && !d.accepted.contains(id)
+                    && !d.rejected.contains(id)
+            })
             .collect();
         let mut demote_untested = false;
         if !untested.is_empty() {
@@ -370,32 +367,30 @@ impl ReplayPlan<'_> {
             all.sort_unstable();
             demote_untested = !self.keeps(&all)?;
         }
-        for s in card.steps.iter_mut() {
-            if d.accepted.contains(&s.id) {
-                if !s.redundant {
-                    s.reason = Some("removing it kept the outcome under replay".into());
+        for (i, f) in analysis.findings.iter_mut().enumerate() {
+            let id = StepId::from_index(i);
+            if d.accepted.contains(&id) {
+                if f.verdict != Verdict::Redundant {
+                    f.reason = Some("removing it kept the outcome under replay".into());
                 }
-                s.verdict = Verdict::Redundant;
-                s.redundant = true;
-                s.evidence = Some(EvidenceLevel::Replay);
-                s.confirmed_by = Some(name.clone());
-            } else if d.rejected.contains(&s.id) {
-                s.verdict = Verdict::Needed;
-                s.redundant = false;
-                s.reason = Some("replay_rejected: removing it changed the outcome".into());
-                s.evidence = Some(EvidenceLevel::Replay);
-                s.confirmed_by = Some(name.clone());
-            } else if demote_untested && untested.contains(&s.id) {
-                s.verdict = Verdict::Unproven;
-                s.redundant = false;
-                s.reason = Some(
+                f.verdict = Verdict::Redundant;
+                f.evidence = Some(EvidenceLevel::Replay);
+                f.confirmed_by = Some(name.clone());
+            } else if d.rejected.contains(&id) {
+                f.verdict = Verdict::Needed;
+                f.reason = Some("replay_rejected: removing it changed the outcome".into());
+                f.evidence = Some(EvidenceLevel::Replay);
+                f.confirmed_by = Some(name.clone());
+            } else if demote_untested && untested.contains(&id) {
+                f.verdict = Verdict::Unproven;
+                f.reason = Some(
                     "flagged by dataflow, but removing the flagged steps together changed the outcome under replay".into(),
                 );
-                s.confirmed_by = None;
+                f.confirmed_by = None;
             }
         }
         if !d.rejected.is_empty() {
-            card.warnings.push(Warning::new(
+            self.warnings.push(Warning::new(
                 "replay_rejected",
                 format!(
                     "replayer `{}`: removing step(s) {} changed the outcome; they are needed",
@@ -405,7 +400,7 @@ impl ReplayPlan<'_> {
             ));
         }
         if demote_untested {
-            card.warnings.push(Warning::new(
+            self.warnings.push(Warning::new(
                 "replay_rejected",
                 format!(
                     "replayer `{}`: removing the untested flags {} together with the confirmed ones changed the outcome; they are unproven",
