@@ -18,6 +18,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use tracecard_core::{Compiler, Format, PriceTable, TraceCard, Usd, import};
 
+mod costcraft_cmd;
+
 /// Where an agent session's money went, which steps were wasted, and why.
 #[derive(Parser)]
 #[command(name = "tracecard", version, about, long_about = None)]
@@ -82,6 +84,11 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         replay_timeout: u64,
     },
+    /// Distil traces into prune / repair / preserve patches and a skill library:
+    /// DIR/rules.yaml, DIR/<skill-name>/SKILL.md, DIR/patches.yaml, DIR/REPORT.md
+    /// (docs/costcraft.md). Exit 1 when a backfire guard refuses (see
+    /// --allow-backfire).
+    Distill(costcraft_cmd::DistillArgs),
     /// Queries straight on traces, without building cards.
     #[command(subcommand)]
     Query(Query),
@@ -263,6 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
             }
         }
+        Command::Distill(a) => costcraft_cmd::distill(a),
         Command::Query(Query::UnreadTools {
             paths,
             from,

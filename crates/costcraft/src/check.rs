@@ -1,0 +1,1 @@
+//! Rule monitoring: where each rule would fire in new traces.
