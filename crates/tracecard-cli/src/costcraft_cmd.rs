@@ -180,3 +180,131 @@ pub fn distill(a: DistillArgs) -> Result<ExitCode, Failure> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Options of `tracecard check-rules`.
+#[derive(Args)]
+pub struct CheckRulesArgs {
+    /// The rules.yaml written by `tracecard distill`.
+    pub rules: PathBuf,
+    /// New trace files or directories.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Price file overriding the bundled table.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Force the input format instead of detecting it.
+    #[arg(long = "from", value_name = "FORMAT")]
+    pub from: Option<String>,
+}
+
+/// `tracecard check-rules`.
+pub fn check_rules(a: CheckRulesArgs) -> Result<ExitCode, Failure> {
+    let rules = costcraft::RuleSet::read(&a.rules)?;
+    let from = parse_from(a.from.clone())?;
+    let table = load_prices(a.prices.as_deref())?;
+    let compiler = Compiler::new().prices(&table);
+    let sessions = compile_all(load_all(&a.paths, from)?, &compiler)?;
+    let report = costcraft::check::check(&rules, &sessions);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} session(s) checked against {} rule(s)",
+        report.sessions,
+        report.rules.len()
+    );
+    for r in &report.rules {
+        println!(
+            "{} [{:?}]: fired {} time(s), {} on needed steps; targeted cost/session ${} (baseline ${}){}",
+            r.id,
+            r.status,
+            r.fired.len(),
+            r.fired_on_needed,
+            r.now_per_session_usd,
+            r.baseline_per_session_usd,
+            if r.shrank { ", shrank" } else { "" }
+        );
+        for f in &r.fired {
+            println!(
+                "  {} step {} {} {} ${}",
+                f.session_id,
+                f.step,
+                f.source_ref.as_deref().unwrap_or("-"),
+                f.verdict.as_str(),
+                f.cost_usd
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Options of `tracecard evaluate`.
+#[derive(Args)]
+pub struct EvaluateArgs {
+    /// Baseline runs (files or directories).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub baseline: Vec<PathBuf>,
+    /// Treated runs of the same tasks (paired by `task_id` metadata, else session id).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub treated: Vec<PathBuf>,
+    /// Outcomes (JSONL) for either side.
+    #[arg(long, value_name = "FILE")]
+    pub outcomes: Option<PathBuf>,
+    /// Print the evaluation as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Price file overriding the bundled table.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+}
+
+/// `tracecard evaluate`.
+pub fn evaluate(a: EvaluateArgs) -> Result<ExitCode, Failure> {
+    let table = load_prices(a.prices.as_deref())?;
+    let compiler = Compiler::new().prices(&table).analyze(false);
+    let side = |paths: &[PathBuf]| -> Result<Vec<(String, tracecard_core::TraceCard)>, Failure> {
+        let mut traces = load_all(paths, None)?;
+        if let Some(f) = &a.outcomes {
+            let records = costcraft::outcomes::read_outcomes(f)?;
+            costcraft::outcomes::apply_outcomes(&mut traces, &records);
+        }
+        let out: Result<Vec<_>, tracecard_core::Error> = traces
+            .par_iter()
+            .map(|t| {
+                compiler
+                    .compile(t)
+                    .map(|c| (costcraft::evaluate::task_key(&c, Some(&t.metadata)), c))
+            })
+            .collect();
+        Ok(out?)
+    };
+    let e = costcraft::evaluate::evaluate(&side(&a.baseline)?, &side(&a.treated)?);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&e)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let per = |x: Option<Usd>| x.map(|u| format!("${u}")).unwrap_or_else(|| "-".into());
+    println!(
+        "pairs: {}  unpaired: {}\nregressions: {}  recoveries: {}\nmedian cost change: ${} (95% CI ${} .. ${})\nbaseline: {} session(s), {} success(es), ${}, {} per success\ntreated:  {} session(s), {} success(es), ${}, {} per success",
+        e.pairs.len(),
+        e.unpaired.len(),
+        e.regressions,
+        e.recoveries,
+        e.median_cost_change_usd,
+        e.median_cost_change_ci_usd[0],
+        e.median_cost_change_ci_usd[1],
+        e.baseline.sessions,
+        e.baseline.successes,
+        e.baseline.total_cost_usd,
+        per(e.baseline.cost_per_success_usd),
+        e.treated.sessions,
+        e.treated.successes,
+        e.treated.total_cost_usd,
+        per(e.treated.cost_per_success_usd),
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -89,6 +89,13 @@ enum Command {
     /// (docs/costcraft.md). Exit 1 when a backfire guard refuses (see
     /// --allow-backfire).
     Distill(costcraft_cmd::DistillArgs),
+    /// Where each rule of a rules.yaml would fire in new traces (session, step,
+    /// source_ref), and whether the cost it targets shrank against the
+    /// distillation baseline.
+    CheckRules(costcraft_cmd::CheckRulesArgs),
+    /// Pair baseline and treated runs of the same tasks: regressions, recoveries,
+    /// median cost change with a bootstrap interval, cost per successful task.
+    Evaluate(costcraft_cmd::EvaluateArgs),
     /// Queries straight on traces, without building cards.
     #[command(subcommand)]
     Query(Query),
@@ -271,6 +278,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
         Command::Distill(a) => costcraft_cmd::distill(a),
+        Command::CheckRules(a) => costcraft_cmd::check_rules(a),
+        Command::Evaluate(a) => costcraft_cmd::evaluate(a),
         Command::Query(Query::UnreadTools {
             paths,
             from,
