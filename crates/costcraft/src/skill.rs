@@ -199,9 +199,14 @@ pub fn render(rules: &RuleSet) -> String {
     for r in &stops {
         let _ = writeln!(
             s,
-            "- **Do not** make this call: {}. It saved ${} per occurrence (median). If you need the result, use the earlier one already in your context.\n  {}",
+            "- **Do not** make this call: {}. It saved ${} per occurrence (median). {}\n  {}",
             r.matcher.describe(),
             r.savings.median_usd,
+            if r.matcher.after == crate::signature::After::RepeatOfSuccess {
+                "Use the earlier result already in your context."
+            } else {
+                "Its result never changed the outcome."
+            },
             provenance(r)
         );
     }
