@@ -19,6 +19,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use tracecard_core::{Compiler, Format, PriceTable, TraceCard, Usd, import};
 
+mod costcraft_cmd;
+
 /// Where an agent session's money went, which steps were wasted, and why.
 #[derive(Parser)]
 #[command(name = "tracecard", version, about, long_about = None)]
@@ -118,6 +120,18 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
+    /// Distil traces into prune / repair / preserve patches and a skill library:
+    /// DIR/rules.yaml, DIR/<skill-name>/SKILL.md, DIR/patches.yaml, DIR/REPORT.md
+    /// (docs/costcraft.md). Exit 1 when a backfire guard refuses (see
+    /// --allow-backfire).
+    Distill(costcraft_cmd::DistillArgs),
+    /// Where each rule of a rules.yaml would fire in new traces (session, step,
+    /// source_ref), and whether the cost it targets shrank against the
+    /// distillation baseline.
+    CheckRules(costcraft_cmd::CheckRulesArgs),
+    /// Pair baseline and treated runs of the same tasks: regressions, recoveries,
+    /// median cost change with a bootstrap interval, cost per successful task.
+    Evaluate(costcraft_cmd::EvaluateArgs),
     /// Queries straight on traces, without building cards.
     #[command(subcommand)]
     Query(Query),
@@ -316,6 +330,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             };
             report(&paths, &output, from, &table, !no_analysis, &opts)
         }
+        Command::Distill(a) => costcraft_cmd::distill(a),
+        Command::CheckRules(a) => costcraft_cmd::check_rules(a),
+        Command::Evaluate(a) => costcraft_cmd::evaluate(a),
         Command::Query(Query::UnreadTools {
             paths,
             from,
