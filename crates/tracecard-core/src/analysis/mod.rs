@@ -155,7 +155,7 @@ pub fn apply(
     }
     if !analysis.content_checked {
         card.warnings.push(Warning::new(
-            "no_content",
+            crate::model::WarningCode::NoContent,
             "the source carries no tool or model content: redundancy is judged from ids, artifacts and structure only, and delivered outputs are assumed used",
         ));
     }
@@ -179,7 +179,7 @@ pub fn apply(
             card.steps = before;
             card.warnings.truncate(warnings);
             card.warnings.push(Warning::new(
-                "replay_failed",
+                crate::model::WarningCode::ReplayFailed,
                 format!("{e}; the dataflow verdicts are kept"),
             ));
             Ok(())
@@ -228,10 +228,11 @@ struct Decided {
 impl ReplayPlan<'_> {
     fn wrap(&self, e: Error) -> Error {
         match e {
-            e @ Error::Replay { .. } => e,
+            e @ (Error::Replay { .. } | Error::Host { .. }) => e,
             other => Error::Replay {
                 replayer: self.replayer.name().to_owned(),
                 message: other.to_string(),
+                source: Some(Box::new(other)),
             },
         }
     }
@@ -396,7 +397,7 @@ impl ReplayPlan<'_> {
         }
         if !d.rejected.is_empty() {
             card.warnings.push(Warning::new(
-                "replay_rejected",
+                crate::model::WarningCode::ReplayRejected,
                 format!(
                     "replayer `{}`: removing step(s) {} changed the outcome; they are needed",
                     self.replayer.name(),
@@ -406,7 +407,7 @@ impl ReplayPlan<'_> {
         }
         if demote_untested {
             card.warnings.push(Warning::new(
-                "replay_rejected",
+                crate::model::WarningCode::ReplayRejected,
                 format!(
                     "replayer `{}`: removing the untested flags {} together with the confirmed ones changed the outcome; they are unproven",
                     self.replayer.name(),

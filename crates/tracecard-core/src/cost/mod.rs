@@ -494,6 +494,16 @@ impl PriceTable {
         }
     }
 
+    /// The entry `model` is priced as, as of `at` (`None` = today's price): an
+    /// exact or normalised match, else the longest known id it extends at a `-`
+    /// boundary. `None` when the model is unknown.
+    pub fn resolve(&self, model: &str, at: Option<Timestamp>) -> Option<&ModelPrice> {
+        match self.lookup(model, at) {
+            PriceLookup::Exact(m) | PriceLookup::Prefix(m) => Some(m),
+            PriceLookup::Unknown => None,
+        }
+    }
+
     /// Price `tokens` of `model` as of `at`. `None` when the model is unknown.
     pub fn price(&self, model: &str, tokens: &TokenUsage, at: Option<Timestamp>) -> Option<Priced> {
         let (m, approximate) = match self.lookup(model, at) {
