@@ -404,19 +404,19 @@ impl<'a> Compiler<'a> {
         }
         for (m, n) in &unknown_models {
             warnings.push(Warning::new(
-                "unknown_model",
+                crate::model::WarningCode::UnknownModel,
                 format!("model `{m}` is not in the price table ({}); {n} step(s) have an unknown cost (pass --prices FILE)", self.prices.name()),
             ));
         }
         for (m, id) in &approx_models {
             warnings.push(Warning::new(
-                "approximate_price",
+                crate::model::WarningCode::ApproximatePrice,
                 format!("model `{m}` priced as `{id}` (prefix match)"),
             ));
         }
         if no_usage > 0 {
             warnings.push(Warning::new(
-                "no_usage",
+                crate::model::WarningCode::NoUsage,
                 format!("{no_usage} model call(s) carry no token usage and no reported cost; their cost is unknown"),
             ));
         }

@@ -40,6 +40,7 @@ from tracecard._tracecard import (
     TracecardError,
     UnknownFormatError,
     ValidationError,
+    WarningCode,
     __version__,
     detect,
     discover,
@@ -48,6 +49,7 @@ from tracecard._tracecard import (
     load_all,
     loads,
     loads_all,
+    warning_codes,
 )
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "TracecardError",
     "UnknownFormatError",
     "ValidationError",
+    "WarningCode",
     "__version__",
     "detect",
     "discover",
@@ -81,4 +84,5 @@ __all__ = [
     "load_all",
     "loads",
     "loads_all",
+    "warning_codes",
 ]

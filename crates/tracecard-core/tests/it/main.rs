@@ -4,6 +4,7 @@ mod analysis;
 mod chat_log;
 mod claude_code;
 mod codex;
+mod errors;
 mod fixtures;
 mod hostile;
 mod inspect;
@@ -13,6 +14,8 @@ mod openclaw;
 mod openhands;
 mod otlp;
 mod props;
+mod recorder_parity;
 #[cfg(unix)]
 mod replay_command;
 mod swe_agent;
+mod warnings;
