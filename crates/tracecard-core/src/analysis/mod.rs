@@ -12,7 +12,7 @@
 //! - **content**: a distinctive token (identifier, path, number…) of a step's output
 //!   that reappears in a later step's output or tool arguments, attributed in one
 //!   linear pass to the step that *first* introduced it in that agent's context
-//!   ([`tokens`]). Tokens that several different outputs introduced are ambiguous:
+//!   (`tokens`). Tokens that several different outputs introduced are ambiguous:
 //!   they are explained by a producer the consumer demonstrably used, or else
 //!   credited to the first introducer.
 //!

@@ -2,7 +2,7 @@
 //! LiteLLM-format override, and exact per-step pricing.
 //!
 //! Token counts reach this module already normalised (see
-//! [`TokenUsage`](crate::TokenUsage)); per-source semantics are the importers' job.
+//! [`TokenUsage`]); per-source semantics are the importers' job.
 //! A model the table does not know gives [`PriceLookup::Unknown`], which the card
 //! shows as an explicit unknown cost with a warning, never as zero.
 

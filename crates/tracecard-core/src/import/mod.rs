@@ -14,7 +14,7 @@
 //!   `reported_cost_usd`; fills `links` (tool-call ids, `consumes`, reads/writes);
 //!   sets `source_ref` to the id in the original file; records anything skipped as
 //!   a [`Warning`] with file and line. Malformed input is an
-//!   [`Error::Parse`](crate::Error::Parse) naming file, line and field — never a panic.
+//!   [`Error::Parse`] naming file, line and field — never a panic.
 
 use std::path::{Path, PathBuf};
 
