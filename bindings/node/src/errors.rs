@@ -25,10 +25,13 @@ pub fn code(kind: ErrorKind) -> &'static str {
         ErrorKind::Validation => "TRACECARD_VALIDATION",
         ErrorKind::Replay => "TRACECARD_REPLAY",
         ErrorKind::Serialize => "TRACECARD_SERIALIZE",
+        ErrorKind::MultipleSessions => "TRACECARD_MULTIPLE_SESSIONS",
+        ErrorKind::Host => "TRACECARD_HOST",
     }
 }
 
-/// Binding-level code: `load()` on a file holding several sessions.
+/// `load()` on a file holding several sessions (also the core's
+/// `ErrorKind::MultipleSessions`).
 pub const MULTIPLE_SESSIONS: &str = "TRACECARD_MULTIPLE_SESSIONS";
 /// Binding-level code: a step was recorded after `Recorder.finish()`.
 pub const RECORDER_FINISHED: &str = "TRACECARD_RECORDER_FINISHED";

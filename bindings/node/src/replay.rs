@@ -223,6 +223,7 @@ impl JsReplayer {
         tracecard_core::Error::Replay {
             replayer: self.name.clone(),
             message,
+            source: None,
         }
     }
 }

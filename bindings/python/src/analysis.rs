@@ -3,24 +3,22 @@
 //! `compile(replayer=fn)` wraps `fn` in [`PyReplayerAdapter`]. The core calls it with
 //! the GIL released (from `py.detach`), so the adapter re-attaches, calls
 //! `fn(trace_without_candidates, removed_ids)` and converts the answer. When `fn`
-//! raises, the exception is stashed and the core gets an `Error::Replay`; `compile`
-//! then re-raises the stashed, original exception.
-
-use std::sync::Mutex;
+//! raises, the exception travels through the core as an `Error::Host` (which stops
+//! the compilation) and `errors.rs` hands the very same exception object back to
+//! the caller of `compile`.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyDict};
-use tracecard_core::model::{Outcome, StepId, Trace};
+use tracecard_core::model::{Outcome, OutcomeStatus, StepId, Trace};
 use tracecard_core::{Error, Replayer, Result};
 
 use crate::convert::py_to_json;
-use crate::model::{PyTrace, outcome_from_str};
+use crate::model::PyTrace;
 
 /// A user replayer: any callable `(Trace, list[int]) -> outcome`.
 pub struct PyReplayerAdapter {
     func: Py<PyAny>,
     name: String,
-    error: Mutex<Option<PyErr>>,
 }
 
 impl PyReplayerAdapter {
@@ -42,28 +40,12 @@ impl PyReplayerAdapter {
         Ok(PyReplayerAdapter {
             func: func.clone().unbind(),
             name,
-            error: Mutex::new(None),
         })
     }
 
-    /// The first exception the callable raised, if any.
-    pub fn take_error(&self) -> Option<PyErr> {
-        self.error.lock().ok().and_then(|mut e| e.take())
-    }
-
-    fn stash(&self, err: PyErr) {
-        if let Ok(mut slot) = self.error.lock()
-            && slot.is_none()
-        {
-            *slot = Some(err);
-        }
-    }
-
-    fn fail(&self, message: String) -> Error {
-        Error::Replay {
-            replayer: self.name.clone(),
-            message,
-        }
+    /// A Python exception, carried through the core unchanged.
+    fn host(&self, err: PyErr) -> Error {
+        Error::host(format!("replayer `{}`", self.name), err)
     }
 }
 
@@ -72,15 +54,19 @@ impl PyReplayerAdapter {
 /// with a `status` attribute (str, or bool).
 fn outcome_from_py(v: &Bound<'_, PyAny>) -> PyResult<Outcome> {
     if let Ok(b) = v.extract::<bool>() {
-        let status = if b { "success" } else { "failure" };
+        let status = if b {
+            OutcomeStatus::Success
+        } else {
+            OutcomeStatus::Failure
+        };
         return Ok(Outcome {
-            status: outcome_from_str(status)?,
+            status,
             ..Outcome::default()
         });
     }
     if let Ok(s) = v.extract::<String>() {
         return Ok(Outcome {
-            status: outcome_from_str(&s)?,
+            status: s.parse().map_err(crate::errors::PyErrWrap)?,
             ..Outcome::default()
         });
     }
@@ -107,21 +93,18 @@ impl Replayer for PyReplayerAdapter {
         let candidate = trace.without(removed);
         let ids: Vec<u32> = removed.iter().map(|s| s.0).collect();
         Python::attach(|py| {
-            let returned = match self.func.bind(py).call1((PyTrace::new(candidate), ids)) {
-                Ok(v) => v,
-                Err(e) => {
-                    // The user's own exception: keep it for `compile` to re-raise.
-                    let msg = e.to_string();
-                    self.stash(e);
-                    return Err(self.fail(msg));
-                }
-            };
+            // The user's own exception goes back to them unchanged.
+            let returned = self
+                .func
+                .bind(py)
+                .call1((PyTrace::new(candidate), ids))
+                .map_err(|e| self.host(e))?;
             // A wrong return value is a ReplayError, raised from `compile` like the
-            // user's own exceptions (the core would only keep it as a warning).
+            // user's own exceptions (the core would only keep an `Error::Replay`
+            // as a warning).
             outcome_from_py(&returned).map_err(|e| {
-                let err = self.fail(e.to_string());
-                self.stash(crate::errors::PyErrWrap(self.fail(e.to_string())).into());
-                err
+                let replay = Error::replay(self.name.clone(), e.to_string());
+                self.host(crate::errors::to_pyerr(py, replay))
             })
         })
     }

@@ -89,8 +89,7 @@ impl PyPriceTable {
 
     /// The table entry `model` is priced as, `None` when unknown.
     fn priced_as(&self, model: &str) -> Option<String> {
-        let t = tracecard_core::TokenUsage::from_exclusive(1, 0, 0, 0, 0);
-        self.inner.price(model, &t, None).map(|p| p.model_id)
+        self.inner.resolve(model, None).map(|m| m.id.clone())
     }
 
     fn __len__(&self) -> usize {

@@ -10,7 +10,7 @@
 //! ├── ValidationError(TracecardError, ValueError)
 //! ├── ReplayError(TracecardError)
 //! ├── SerializeError(TracecardError)
-//! ├── MultipleSessionsError(TracecardError, ValueError) .path .count (binding-level)
+//! ├── MultipleSessionsError(TracecardError, ValueError) .path .count
 //! └── IoError(TracecardError, OSError)               .path (+ errno, strerror, filename)
 //!     └── NotFoundError(IoError, FileNotFoundError)
 //! ```
@@ -37,7 +37,7 @@ pub struct Exceptions {
     pub serialize: Py<PyType>,
     pub io: Py<PyType>,
     pub not_found: Py<PyType>,
-    /// Binding-level: `load()` on a file that holds several sessions.
+    /// `load()` on a file that holds several sessions.
     pub multiple_sessions: Py<PyType>,
 }
 
@@ -160,8 +160,16 @@ fn path_str(p: Option<&std::path::Path>) -> Option<String> {
     p.map(|p| p.display().to_string())
 }
 
-/// Build the Python exception for a core error.
+/// Build the Python exception for a core error. An [`Error::Host`] carrying a
+/// Python exception (a replayer's own) is that exception, unchanged.
 pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
+    let e = match e {
+        Error::Host { context, source } => match source.downcast::<PyErr>() {
+            Ok(original) => return *original,
+            Err(source) => Error::Host { context, source },
+        },
+        e => e,
+    };
     match build(py, &e) {
         Ok(err) => err,
         // Creating the exception itself failed (out of memory...): report that.
@@ -214,19 +222,32 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
         }
         ErrorKind::Parse => (&ex.parse, PyTuple::new(py, [msg.clone()])?),
         ErrorKind::UnknownFormat => (&ex.unknown_format, PyTuple::new(py, [msg.clone()])?),
+        ErrorKind::MultipleSessions => {
+            let count = match e {
+                Error::MultipleSessions { count, .. } => *count,
+                _ => 0,
+            };
+            let text = format!(
+                "{}: the file holds {count} sessions; use tracecard.load_all() to get them all",
+                path.as_deref().unwrap_or("<memory>")
+            );
+            (&ex.multiple_sessions, PyTuple::new(py, [text])?)
+        }
         ErrorKind::Pricing => (&ex.pricing, PyTuple::new(py, [msg.clone()])?),
         ErrorKind::Validation => (&ex.validation, PyTuple::new(py, [msg.clone()])?),
         ErrorKind::Replay => (&ex.replay, PyTuple::new(py, [msg.clone()])?),
         ErrorKind::Serialize => (&ex.serialize, PyTuple::new(py, [msg.clone()])?),
+        // A host error that is not a Python exception (another binding's): the root.
+        ErrorKind::Host => (&ex.tracecard, PyTuple::new(py, [msg.clone()])?),
     };
     let value = class.bind(py).call1(args)?;
-    let field = match e {
-        Error::Parse { field, .. } => field.clone(),
-        _ => None,
-    };
+    let field = e.field();
     value.setattr("kind", kind.as_str())?;
     value.setattr("path", path)?;
     value.setattr("line", e.line())?;
     value.setattr("field", field)?;
+    if let Error::MultipleSessions { count, .. } = e {
+        value.setattr("count", *count)?;
+    }
     Ok(PyErr::from_value(value))
 }

@@ -12,37 +12,13 @@ use tracecard_core::Format;
 use tracecard_core::import::Input;
 
 use crate::errors::PyErrWrap;
-use crate::model::{PyTrace, multiple_sessions};
+use crate::model::PyTrace;
 
-fn format_arg(py: Python<'_>, format: Option<&str>, path: &Path) -> PyResult<Option<Format>> {
-    match format {
-        None => Ok(None),
-        Some(name) => Format::parse(name).map(Some).ok_or_else(|| {
-            let e = tracecard_core::Error::UnknownFormat {
-                path: path.to_path_buf(),
-                hint: Some(format!(
-                    "no format named {name:?}; known formats: {}",
-                    Format::ALL
-                        .iter()
-                        .map(|f| f.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            };
-            crate::errors::to_pyerr(py, e)
-        }),
-    }
-}
-
-fn one(py: Python<'_>, path: &Path, mut traces: Vec<tracecard_core::Trace>) -> PyResult<PyTrace> {
-    match traces.len() {
-        1 => Ok(PyTrace::new(traces.remove(0))),
-        0 => {
-            let e = tracecard_core::Error::parse(path, None, None, "the file holds no session");
-            Err(crate::errors::to_pyerr(py, e))
-        }
-        n => Err(multiple_sessions(py, &path.display().to_string(), n)),
-    }
+fn format_arg(format: Option<&str>, path: &Path) -> PyResult<Option<Format>> {
+    format
+        .map(|name| Format::from_name(name, path))
+        .transpose()
+        .map_err(|e| PyErrWrap(e).into())
 }
 
 /// Import the single session in `path` (format auto-detected unless `format` names
@@ -51,8 +27,10 @@ fn one(py: Python<'_>, path: &Path, mut traces: Vec<tracecard_core::Trace>) -> P
 #[pyfunction]
 #[pyo3(signature = (path, format=None))]
 pub fn load(py: Python<'_>, path: PathBuf, format: Option<&str>) -> PyResult<PyTrace> {
-    let traces = load_vec(py, &path, format)?;
-    one(py, &path, traces)
+    let format = format_arg(format, &path)?;
+    py.detach(|| tracecard_core::load_one(&path, format))
+        .map(PyTrace::new)
+        .map_err(|e| PyErrWrap(e).into())
 }
 
 /// Import every session in `path`.
@@ -70,7 +48,7 @@ fn load_vec(
     path: &Path,
     format: Option<&str>,
 ) -> PyResult<Vec<tracecard_core::Trace>> {
-    let format = format_arg(py, format, path)?;
+    let format = format_arg(format, path)?;
     py.detach(|| tracecard_core::load(path, format))
         .map_err(|e| PyErrWrap(e).into())
 }
@@ -91,7 +69,7 @@ fn loads_vec(
 ) -> PyResult<Vec<tracecard_core::Trace>> {
     let bytes = data_arg(data)?;
     let path = PathBuf::from(name);
-    let format = format_arg(py, format, &path)?;
+    let format = format_arg(format, &path)?;
     py.detach(|| {
         let input = Input::from_bytes(path, bytes);
         tracecard_core::import::load_input(&input, format)
@@ -109,8 +87,12 @@ pub fn loads(
     format: Option<&str>,
     name: &str,
 ) -> PyResult<PyTrace> {
-    let traces = loads_vec(py, data, format, name)?;
-    one(py, Path::new(name), traces)
+    let bytes = data_arg(data)?;
+    let path = PathBuf::from(name);
+    let format = format_arg(format, &path)?;
+    py.detach(|| tracecard_core::import::load_input_one(&Input::from_bytes(path, bytes), format))
+        .map(PyTrace::new)
+        .map_err(|e| PyErrWrap(e).into())
 }
 
 /// Import every session in `data` (str or bytes).

@@ -31,6 +31,8 @@ pub mod _tracecard {
     #[pymodule_export]
     use crate::import::{detect, discover, formats, load, load_all, loads, loads_all};
     #[pymodule_export]
+    use crate::model::warning_codes;
+    #[pymodule_export]
     use crate::model::{PyStep, PyTokenUsage, PyTrace};
     #[pymodule_export]
     use crate::recorder::{LlmCall, PyRecorder, StepHandle, Subagent, ToolUse};
@@ -50,6 +52,13 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "CARD_SCHEMA_VERSION",
         tracecard_core::card::CARD_SCHEMA_VERSION,
     )?;
+    // `WarningCode`: `typing.Literal[...]` of every code, built from the core's list.
+    let codes = pyo3::types::PyTuple::new(
+        py,
+        tracecard_core::WarningCode::ALL.iter().map(|c| c.as_str()),
+    )?;
+    let literal = py.import("typing")?.getattr("Literal")?.get_item(codes)?;
+    m.add("WarningCode", literal)?;
     let ex = errors::exceptions(py)?;
     for (name, class) in [
         ("TracecardError", &ex.tracecard),

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyList};
-use tracecard_core::model::{OutcomeStatus, Step, StepId, TokenUsage, Trace};
+use tracecard_core::model::{Step, StepId, TokenUsage, Trace};
 
 use crate::analysis::PyReplayerAdapter;
 use crate::card::PyTraceCard;
 use crate::convert::{serde_name, value_to_py};
 use crate::cost::prices_arg;
-use crate::errors::{PyErrWrap, exceptions};
+use crate::errors::PyErrWrap;
 use crate::money::opt_usd_to_py;
 
 /// Token counts of one step (normalised: the input buckets are disjoint and
@@ -247,6 +247,17 @@ impl PyTrace {
     }
 }
 
+/// Every warning code a card or trace can carry, with what it means (in the
+/// core's order: alphabetical).
+#[pyfunction]
+pub fn warning_codes(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let d = pyo3::types::PyDict::new(py);
+    for c in tracecard_core::WarningCode::ALL {
+        d.set_item(c.as_str(), c.description())?;
+    }
+    Ok(d)
+}
+
 /// A step reference from Python: an int id or any object with an int `id`.
 pub fn step_ref(v: &Bound<'_, PyAny>) -> PyResult<StepId> {
     if let Ok(i) = v.extract::<u32>() {
@@ -257,17 +268,6 @@ pub fn step_ref(v: &Bound<'_, PyAny>) -> PyResult<StepId> {
         Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
             "expected a step id (int) or a step handle with an `id`, got {}",
             v.get_type().name()?
-        ))),
-    }
-}
-
-pub fn outcome_from_str(s: &str) -> PyResult<OutcomeStatus> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "success" | "succeeded" | "pass" | "passed" => Ok(OutcomeStatus::Success),
-        "failure" | "failed" | "fail" => Ok(OutcomeStatus::Failure),
-        "unknown" => Ok(OutcomeStatus::Unknown),
-        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "outcome must be 'success', 'failure' or 'unknown', not {other:?}"
         ))),
     }
 }
@@ -402,11 +402,6 @@ impl PyTrace {
                 None => c.compile(&trace),
             }
         });
-        // A Python exception raised by the replayer wins, even if the core chose to
-        // carry on without that replay: the user sees their own exception.
-        if let Some(orig) = adapter.as_ref().and_then(|a| a.take_error()) {
-            return Err(orig);
-        }
         result
             .map(PyTraceCard::new)
             .map_err(|e| PyErrWrap(e).into())
@@ -454,28 +449,5 @@ impl PyTrace {
         let t = Arc::clone(&self.inner);
         py.detach(|| crate::native::save(&t, &path))
             .map_err(|e| PyErrWrap(e).into())
-    }
-}
-
-/// Raise the binding-level `MultipleSessionsError`.
-pub fn multiple_sessions(py: Python<'_>, path: &str, n: usize) -> PyErr {
-    match exceptions(py) {
-        Ok(ex) => {
-            let msg = format!(
-                "{path}: the file holds {n} sessions; use tracecard.load_all() to get them all"
-            );
-            match ex.multiple_sessions.bind(py).call1((msg,)) {
-                Ok(v) => {
-                    let _ = v.setattr("path", path);
-                    let _ = v.setattr("count", n);
-                    let _ = v.setattr("line", py.None());
-                    let _ = v.setattr("field", py.None());
-                    let _ = v.setattr("kind", "multiple_sessions");
-                    PyErr::from_value(v)
-                }
-                Err(e) => e,
-            }
-        }
-        Err(e) => e,
     }
 }

@@ -21,11 +21,11 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyType};
 use tracecard_core::Recorder;
-use tracecard_core::model::{OracleEvidence, StepId, StepKind, StepStatus, TokenUsage, Trace};
+use tracecard_core::model::{OracleEvidence, OutcomeStatus, StepId, StepKind, TokenUsage, Trace};
 
 use crate::convert::py_to_json;
 use crate::errors::{PyErrWrap, exceptions};
-use crate::model::{PyTokenUsage, PyTrace, outcome_from_str, step_ref};
+use crate::model::{PyTokenUsage, PyTrace, step_ref};
 use crate::money::usd_from_py;
 
 enum State {
@@ -141,14 +141,11 @@ impl PyRecorder {
     ) -> PyResult<Py<LlmCall>> {
         let py = slf.py();
         let id = slf.get().with(py, |r| {
-            let id = r.begin(StepKind::LlmCall);
+            let id = r.begin_llm_call(model);
             if let Some(i) = input {
                 r.set_input(id, i);
             }
-            if let Some(s) = r.step_mut(id) {
-                s.model = Some(model.to_owned());
-                s.provider = provider.map(str::to_owned);
-            }
+            r.set_provider(id, provider);
             id
         })?;
         Py::new(py, handle(slf, id, StepKind::LlmCall).add_subclass(LlmCall))
@@ -172,17 +169,11 @@ impl PyRecorder {
             Some(a) => Some(py_to_json(a)?),
         };
         let id = slf.get().with(py, |r| {
-            let id = r.begin(StepKind::ToolUse);
+            let id = r.begin_tool_use(tool, by);
             if let Some(a) = &args {
                 r.set_input(id, a);
             }
-            if let Some(s) = r.step_mut(id) {
-                s.tool = Some(tool.to_owned());
-                s.links.tool_call_id = tool_call_id.map(str::to_owned);
-                if let Some(b) = by {
-                    s.links.consumes.push(b);
-                }
-            }
+            r.set_tool_call_id(id, tool_call_id);
             id
         })?;
         Py::new(py, handle(slf, id, StepKind::ToolUse).add_subclass(ToolUse))
@@ -271,7 +262,7 @@ impl PyRecorder {
         evidence: Option<Vec<Bound<'_, PyAny>>>,
         final_step: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyTrace> {
-        let status = outcome_from_str(outcome)?;
+        let status = outcome.parse::<OutcomeStatus>().map_err(PyErrWrap)?;
         let final_step = final_step.map(step_ref).transpose()?;
         let evidence = evidence
             .unwrap_or_default()
@@ -296,7 +287,6 @@ impl PyRecorder {
                 return Err(finished_error(py));
             }
         };
-        let final_step = final_step.or_else(|| default_final_step(rec.trace()));
         let trace = Arc::new(rec.finish(status, final_step, evidence));
         *g = State::Finished(Arc::clone(&trace));
         Ok(PyTrace { inner: trace })
@@ -313,18 +303,6 @@ impl PyRecorder {
         let n = self.snapshot().map(|t| t.steps.len()).unwrap_or(0);
         format!("<Recorder {} ({n} steps)>", self.session_id)
     }
-}
-
-/// The last successful top-level model call (else the last model call).
-fn default_final_step(t: &Trace) -> Option<StepId> {
-    let llm = |s: &&tracecard_core::Step| s.kind == StepKind::LlmCall;
-    t.steps
-        .iter()
-        .rev()
-        .filter(llm)
-        .find(|s| s.parent.is_none() && s.status == StepStatus::Ok)
-        .or_else(|| t.steps.iter().rev().find(llm))
-        .map(|s| s.id)
 }
 
 /// A step being recorded (base of `LlmCall`, `ToolUse`, `Subagent`); a context
@@ -408,11 +386,7 @@ impl StepHandle {
 
     /// Set a free-form attribute on the step.
     fn set_attribute(&self, py: Python<'_>, key: &str, value: &str) -> PyResult<()> {
-        self.with(py, |r, id| {
-            if let Some(s) = r.step_mut(id) {
-                s.attributes.insert(key.to_owned(), value.to_owned());
-            }
-        })
+        self.with(py, |r, id| r.set_attribute(id, key, value))
     }
 
     /// End the step now (what leaving the `with` block does).
@@ -489,29 +463,23 @@ impl LlmCall {
                 t
             }
         };
-        slf.as_super().get().with(slf.py(), |r, id| {
-            if let Some(s) = r.step_mut(id) {
-                s.tokens = t;
-            }
-        })
+        slf.as_super()
+            .get()
+            .with(slf.py(), |r, id| r.set_tokens(id, t))
     }
 
     /// The model name as the provider reported it (e.g. a dated snapshot).
     fn set_model(slf: &Bound<'_, Self>, model: &str) -> PyResult<()> {
-        slf.as_super().get().with(slf.py(), |r, id| {
-            if let Some(s) = r.step_mut(id) {
-                s.model = Some(model.to_owned());
-            }
-        })
+        slf.as_super()
+            .get()
+            .with(slf.py(), |r, id| r.set_model(id, model))
     }
 
     /// The tool-call ids this response requested.
     fn requests(slf: &Bound<'_, Self>, tool_call_ids: Vec<String>) -> PyResult<()> {
-        slf.as_super().get().with(slf.py(), |r, id| {
-            if let Some(s) = r.step_mut(id) {
-                s.links.requests.extend(tool_call_ids);
-            }
-        })
+        slf.as_super()
+            .get()
+            .with(slf.py(), |r, id| r.requests(id, tool_call_ids))
     }
 }
 

@@ -111,6 +111,24 @@ def test_replayer_exception_surfaces_unchanged() -> None:
     assert ei.value is boom
 
 
+def test_replayer_exception_after_the_baseline_surfaces_unchanged() -> None:
+    """The exception travels through the core (`Error::Host`), not beside it."""
+    boom = AgentCrashed("died on a candidate")
+
+    def crash_on_candidates(trace: tracecard.Trace, removed: list[int]) -> str:
+        if removed:
+            raise boom
+        return "success"
+
+    trace = run_agent()
+    if not trace.compile().redundant_steps and not trace.compile().unproven_steps:
+        pytest.skip("nothing to replay in this session")
+    with pytest.raises(AgentCrashed) as ei:
+        trace.compile(replayer=crash_on_candidates)
+    assert ei.value is boom
+    assert ei.value.__traceback__ is not None
+
+
 def test_replayer_garbage_return_is_replay_error() -> None:
     with pytest.raises(tracecard.ReplayError, match="garbage"):
         run_agent().compile(replayer=lambda t, r: object.__new__(type("garbage", (), {})))

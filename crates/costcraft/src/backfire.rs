@@ -50,8 +50,14 @@ impl Guard {
     }
 
     /// Warning code put on cards (`backfire_short_sessions`, …).
-    pub fn code(self) -> String {
-        format!("backfire_{}", self.as_str().replace('-', "_"))
+    pub fn code(self) -> tracecard_core::model::WarningCode {
+        use tracecard_core::model::WarningCode;
+        match self {
+            Guard::ShortSessions => WarningCode::BackfireShortSessions,
+            Guard::LatencyBound => WarningCode::BackfireLatencyBound,
+            Guard::StochasticSubagents => WarningCode::BackfireStochasticSubagents,
+            Guard::NoOracle => WarningCode::BackfireNoOracle,
+        }
     }
 }
 

@@ -270,6 +270,6 @@ fn backfire_guards_refuse_unless_allowed() {
             .card
             .warnings
             .iter()
-            .any(|w| w.code == "backfire_short-sessions".replace('-', "_"))
+            .any(|w| w.code == "backfire_short_sessions")
     );
 }

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use tracecard_core::{Compiler, Format, PriceTable, TraceCard, Usd, import};
+use tracecard_core::{Compiler, Format, PriceTable, TraceCard, Usd, WarningCode, import};
 
 mod costcraft_cmd;
 
@@ -139,6 +139,8 @@ enum Command {
     Formats,
     /// Print the JSON Schema of the TraceCard format.
     Schema,
+    /// List every warning code cards and traces can carry, with what it means.
+    Warnings,
     /// Look a model up in the price table and print its prices ($ per million tokens).
     Price {
         /// Model name as traces write it (`anthropic/claude-sonnet-4-5-20250929`).
@@ -177,9 +179,6 @@ Exit status:
 
 /// Exit status when a counterfactual replay failed.
 const EXIT_REPLAY_FAILED: u8 = 3;
-
-/// Warning code the compiler puts on a card whose replay failed.
-const REPLAY_FAILED: &str = "replay_failed";
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum OutFormat {
@@ -238,18 +237,29 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             print!("{}", TraceCard::json_schema());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Warnings => {
+            let mut out = std::io::stdout().lock();
+            let width = WarningCode::ALL
+                .iter()
+                .map(|c| c.as_str().len())
+                .max()
+                .unwrap_or(0);
+            for c in WarningCode::ALL {
+                writeln!(out, "{:width$}  {}", c.as_str(), c.description())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Price { model, prices } => {
             let table = load_prices(prices.as_deref())?;
-            match table.lookup(&model, None) {
-                tracecard_core::cost::PriceLookup::Unknown => {
+            match table.resolve(&model, None) {
+                None => {
                     eprintln!(
                         "error: model `{model}` is not in the price table ({})",
                         table.name()
                     );
                     Ok(ExitCode::FAILURE)
                 }
-                tracecard_core::cost::PriceLookup::Exact(m)
-                | tracecard_core::cost::PriceLookup::Prefix(m) => {
+                Some(m) => {
                     let r = &m.rates;
                     println!(
                         "model: {}\nprovider: {}\nsource: {}",
@@ -347,16 +357,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 
 fn parse_from(from: Option<String>) -> Result<Option<Format>, Failure> {
     match from {
-        Some(f) => Ok(Some(Format::parse(&f).ok_or_else(|| {
-            format!(
-                "unknown format `{f}` (known: {})",
-                Format::ALL
-                    .iter()
-                    .map(|f| f.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?)),
+        Some(f) => Ok(Some(Format::from_name(&f, "--from")?)),
         None => Ok(None),
     }
 }
@@ -681,9 +682,12 @@ fn compile(
     }
     for c in &cards {
         for w in &c.warnings {
-            if w.code == "unknown_model" || w.code == "no_usage" || w.code == "truncated_line" {
+            if matches!(
+                w.code,
+                WarningCode::UnknownModel | WarningCode::NoUsage | WarningCode::TruncatedLine
+            ) {
                 eprintln!("warning: {}: {}", c.session_id, w.message);
-            } else if w.code == REPLAY_FAILED {
+            } else if w.code == WarningCode::ReplayFailed {
                 replay_failed += 1;
                 eprintln!("error: {}: replay failed: {}", c.session_id, w.message);
             }

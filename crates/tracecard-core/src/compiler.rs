@@ -12,7 +12,7 @@ use crate::card::{
     CARD_SCHEMA_VERSION, CardSource, CardStep, CostSource, Rollups, TraceCard, rollups,
 };
 use crate::cost::PriceTable;
-use crate::model::{StepKind, Trace, Warning};
+use crate::model::{StepKind, Trace, Warning, WarningCode};
 use crate::money::Usd;
 
 /// Compiles traces into cards: prices every step, runs the redundancy analysis and,
@@ -155,19 +155,19 @@ impl<'a> Compiler<'a> {
         }
         for (m, n) in &unknown_models {
             warnings.push(Warning::new(
-                "unknown_model",
+                WarningCode::UnknownModel,
                 format!("model `{m}` is not in the price table ({}); {n} step(s) have an unknown cost (pass --prices FILE)", self.prices.name()),
             ));
         }
         for (m, id) in &approx_models {
             warnings.push(Warning::new(
-                "approximate_price",
+                WarningCode::ApproximatePrice,
                 format!("model `{m}` priced as `{id}` (prefix match)"),
             ));
         }
         if no_usage > 0 {
             warnings.push(Warning::new(
-                "no_usage",
+                WarningCode::NoUsage,
                 format!("{no_usage} model call(s) carry no token usage and no reported cost; their cost is unknown"),
             ));
         }
@@ -229,7 +229,7 @@ impl<'a> Compiler<'a> {
             let mut analysis = Analysis::run(trace, self.prices)?;
             if !analysis.content_checked {
                 card.warnings.push(Warning::new(
-                    "no_content",
+                    WarningCode::NoContent,
                     "the source carries no tool or model content: redundancy is judged from ids, artifacts and structure only, and delivered outputs are left unproven",
                 ));
             }

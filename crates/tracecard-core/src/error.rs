@@ -8,6 +8,10 @@
 
 use std::path::PathBuf;
 
+/// A boxed error from anywhere: the cause an [`Error`] carries, or a host
+/// language's exception ([`Error::Host`]).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Result alias used throughout the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -44,6 +48,15 @@ pub enum Error {
         /// What was seen or which formats are known.
         hint: Option<String>,
     },
+    /// A single session was asked for ([`load_one`](crate::load_one)) but the input
+    /// holds several.
+    #[error("{}: the file holds {count} sessions; load them all instead", path.display())]
+    MultipleSessions {
+        /// The input.
+        path: PathBuf,
+        /// How many sessions it holds.
+        count: usize,
+    },
     /// A price table or price override file is invalid.
     #[error("price table {}: {message}", path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<bundled>".into()))]
     Pricing {
@@ -60,13 +73,31 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A counterfactual replayer failed (a user replayer raised, or returned garbage).
+    /// A counterfactual replayer failed (its command crashed, timed out, or
+    /// answered something that is not an outcome). The analysis keeps its dataflow
+    /// verdicts and reports a `replay_failed` warning.
     #[error("replayer `{replayer}` failed: {message}")]
     Replay {
         /// Name of the replayer.
         replayer: String,
         /// What it reported.
         message: String,
+        /// The underlying error (an I/O error, a core error), when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// An error raised by host-language code the core called back (a Python or
+    /// JavaScript replayer), carried through the core unchanged so the binding
+    /// can hand the very same exception back to its caller: downcast
+    /// [`Error::Host::source`](Error::Host) to the binding's own error type. It
+    /// stops the operation (it is not turned into a warning).
+    #[error("{context}: {source}")]
+    Host {
+        /// What the core was doing (`replayer `my_fn``).
+        context: String,
+        /// The host's error.
+        #[source]
+        source: BoxError,
     },
     /// Serialising a card or trace failed.
     #[error("could not serialise {what}: {message}")]
@@ -87,6 +118,8 @@ pub enum ErrorKind {
     Parse,
     /// [`Error::UnknownFormat`].
     UnknownFormat,
+    /// [`Error::MultipleSessions`].
+    MultipleSessions,
     /// [`Error::Pricing`].
     Pricing,
     /// [`Error::Validation`].
@@ -95,6 +128,8 @@ pub enum ErrorKind {
     Replay,
     /// [`Error::Serialize`].
     Serialize,
+    /// [`Error::Host`].
+    Host,
 }
 
 impl ErrorKind {
@@ -104,10 +139,12 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Parse => "parse",
             ErrorKind::UnknownFormat => "unknown_format",
+            ErrorKind::MultipleSessions => "multiple_sessions",
             ErrorKind::Pricing => "pricing",
             ErrorKind::Validation => "validation",
             ErrorKind::Replay => "replay",
             ErrorKind::Serialize => "serialize",
+            ErrorKind::Host => "host",
         }
     }
 }
@@ -119,10 +156,12 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::Parse { .. } => ErrorKind::Parse,
             Error::UnknownFormat { .. } => ErrorKind::UnknownFormat,
+            Error::MultipleSessions { .. } => ErrorKind::MultipleSessions,
             Error::Pricing { .. } => ErrorKind::Pricing,
             Error::Validation { .. } => ErrorKind::Validation,
             Error::Replay { .. } => ErrorKind::Replay,
             Error::Serialize { .. } => ErrorKind::Serialize,
+            Error::Host { .. } => ErrorKind::Host,
         }
     }
 
@@ -131,7 +170,8 @@ impl Error {
         match self {
             Error::Io { path, .. }
             | Error::Parse { path, .. }
-            | Error::UnknownFormat { path, .. } => Some(path),
+            | Error::UnknownFormat { path, .. }
+            | Error::MultipleSessions { path, .. } => Some(path),
             Error::Pricing { path, .. } => path.as_deref(),
             _ => None,
         }
@@ -142,6 +182,31 @@ impl Error {
         match self {
             Error::Parse { line, .. } => *line,
             _ => None,
+        }
+    }
+
+    /// The field (JSON path-like) the error is about, when known.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Parse { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// An [`Error::Replay`] of `replayer` without an underlying error.
+    pub fn replay(replayer: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Replay {
+            replayer: replayer.into(),
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An [`Error::Host`]: `source` is handed back unchanged to whoever catches it.
+    pub fn host(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Host {
+            context: context.into(),
+            source: source.into(),
         }
     }
 

@@ -31,6 +31,15 @@
 //! ```
 #![forbid(unsafe_code)]
 
+// The README snippets are doc tests (run by `cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadme;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct RepositoryReadme;
+
 pub mod analysis;
 pub mod card;
 pub mod compiler;
@@ -43,16 +52,17 @@ pub mod native;
 pub mod recorder;
 #[cfg(unix)]
 pub mod replay;
+mod warning_code;
 
 pub use analysis::{DataflowReplayer, EvidenceLevel, Replayer, Verdict};
 pub use card::{CARD_SCHEMA_VERSION, CardStep, CostSource, TraceCard};
 pub use compiler::Compiler;
 pub use cost::PriceTable;
-pub use error::{Error, ErrorKind, Result};
-pub use import::{Format, load};
+pub use error::{BoxError, Error, ErrorKind, Result};
+pub use import::{Format, load, load_one};
 pub use model::{
     Content, ContentCapture, Links, OracleEvidence, Outcome, OutcomeStatus, Source, Step, StepId,
-    StepKind, StepStatus, TokenUsage, Trace, Warning,
+    StepKind, StepStatus, TokenUsage, Trace, Warning, WarningCode,
 };
 pub use money::Usd;
 pub use recorder::Recorder;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::money::Usd;
+pub use crate::warning_code::WarningCode;
 
 /// 1-based position of a step in a trace, in execution order. Stable across the
 /// trace, its card and its analysis.
@@ -428,6 +429,30 @@ impl Step {
     }
 }
 
+/// Keys of [`Step::attributes`] that tracecard's importers write. Each is written
+/// under one name whatever the source calls it (a mini-swe-agent `returncode` and a
+/// Codex `exit_code` are both [`attr::EXIT_CODE`]).
+pub mod attr {
+    /// Exit code of a shell command a tool ran (an integer as text).
+    pub const EXIT_CODE: &str = "exit_code";
+    /// The OpenHands action of the step (`run`, `read`, `finish`, ...).
+    pub const ACTION: &str = "action";
+    /// `true` when the provider ran the tool itself (Codex web search).
+    pub const SERVER_SIDE: &str = "server_side";
+    /// The line of the source file a tool output came from (Codex).
+    pub const OUTPUT_LINE: &str = "output_line";
+    /// The provider's request id of a model call (Claude Code).
+    pub const REQUEST_ID: &str = "request_id";
+    /// Why the model stopped (`end_turn`, `tool_use`, `max_tokens`, ...).
+    pub const STOP_REASON: &str = "stop_reason";
+    /// The sub-agent type a `Task` call spawned (Claude Code).
+    pub const SUBAGENT_TYPE: &str = "subagent_type";
+    /// What triggered a context compaction (`auto`, `manual`).
+    pub const TRIGGER: &str = "trigger";
+    /// Tokens in the context before a compaction.
+    pub const PRE_TOKENS: &str = "pre_tokens";
+}
+
 /// How a session ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -439,6 +464,48 @@ pub enum OutcomeStatus {
     /// Nothing in the source says.
     #[default]
     Unknown,
+}
+
+impl OutcomeStatus {
+    /// Stable snake_case name (`success`, `failure`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeStatus::Success => "success",
+            OutcomeStatus::Failure => "failure",
+            OutcomeStatus::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for OutcomeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parses `success`, `failure`, `unknown` and the synonyms harnesses use
+/// (`succeeded`, `pass`, `passed`; `failed`, `fail`), case-insensitively. Every
+/// binding parses outcomes through this, so they accept the same words.
+///
+/// ```
+/// use tracecard_core::OutcomeStatus;
+/// assert_eq!("Passed".parse::<OutcomeStatus>().unwrap(), OutcomeStatus::Success);
+/// assert!("maybe".parse::<OutcomeStatus>().is_err());
+/// ```
+impl std::str::FromStr for OutcomeStatus {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "success" | "succeeded" | "pass" | "passed" => Ok(OutcomeStatus::Success),
+            "failure" | "failed" | "fail" => Ok(OutcomeStatus::Failure),
+            "unknown" => Ok(OutcomeStatus::Unknown),
+            other => Err(crate::Error::validation(
+                "outcome",
+                format!("outcome must be 'success', 'failure' or 'unknown', not {other:?}"),
+            )),
+        }
+    }
 }
 
 /// One verifier's verdict on the session.
@@ -482,10 +549,14 @@ pub struct Outcome {
 
 /// A problem that did not stop the import or compilation: something skipped,
 /// guessed or unpriced. Nothing is silently dropped; it is reported here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+///
+/// Reading a warning back, a former synonym of a code reads as the code, and a
+/// code this version does not know becomes [`WarningCode::Other`] with the code
+/// kept at the head of the message (a trace from a newer tracecard still loads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Warning {
     /// Stable machine-readable code (`unknown_model`, `truncated_line`, …).
-    pub code: String,
+    pub code: WarningCode,
     /// Human-readable explanation.
     pub message: String,
     /// The file it concerns.
@@ -496,11 +567,36 @@ pub struct Warning {
     pub line: Option<u64>,
 }
 
+impl<'de> Deserialize<'de> for Warning {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            code: String,
+            message: String,
+            #[serde(default)]
+            file: Option<String>,
+            #[serde(default)]
+            line: Option<u64>,
+        }
+        let r = Raw::deserialize(d)?;
+        let (code, message) = match WarningCode::from_name(&r.code) {
+            Some(c) => (c, r.message),
+            None => (WarningCode::Other, format!("{}: {}", r.code, r.message)),
+        };
+        Ok(Warning {
+            code,
+            message,
+            file: r.file,
+            line: r.line,
+        })
+    }
+}
+
 impl Warning {
     /// A warning without location.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: WarningCode, message: impl Into<String>) -> Self {
         Warning {
-            code: code.into(),
+            code,
             message: message.into(),
             file: None,
             line: None,
@@ -509,13 +605,13 @@ impl Warning {
 
     /// A warning at `file:line`.
     pub fn at(
-        code: impl Into<String>,
+        code: WarningCode,
         message: impl Into<String>,
         file: impl Into<String>,
         line: Option<u64>,
     ) -> Self {
         Warning {
-            code: code.into(),
+            code,
             message: message.into(),
             file: Some(file.into()),
             line,

@@ -78,6 +78,12 @@ pub fn to_json(trace: &Trace) -> Result<String> {
     })
 }
 
+/// Write `trace` as native JSONL to `path` (what the recorders' `save` does).
+pub fn save(trace: &Trace, path: &Path) -> Result<()> {
+    let text = to_jsonl(trace)?;
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
 /// Serialise `trace` as JSONL records.
 pub fn to_jsonl(trace: &Trace) -> Result<String> {
     let mut out = String::new();
@@ -208,7 +214,7 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
             Ok(t) => t,
             Err(e) if i + 1 == total && !ends_with_newline && crate::import::cut_short(&e, raw) => {
                 warnings.push(Warning::at(
-                    "truncated_line",
+                    crate::model::WarningCode::TruncatedLine,
                     format!("last line is incomplete ({} bytes; the session may still be running); skipped", raw.len()),
                     &file,
                     Some(line),
@@ -223,7 +229,7 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
                 let h: SessionRecord = typed(path, line, raw)?;
                 if h.version > NATIVE_VERSION {
                     warnings.push(Warning::at(
-                        "newer_format",
+                        crate::model::WarningCode::NewerFormat,
                         format!(
                             "native format version {} is newer than {NATIVE_VERSION}",
                             h.version
@@ -252,7 +258,7 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
                 warnings.push(w);
             }
             other => warnings.push(Warning::at(
-                "unknown_record",
+                crate::model::WarningCode::UnknownRecord,
                 format!("unknown record type {other:?} skipped"),
                 &file,
                 Some(line),

@@ -72,6 +72,77 @@ impl Recorder {
         self.trace.step_mut(id)
     }
 
+    /// Start a model call on `model` now (finish it with the setters and
+    /// [`Recorder::end`]); returns its id.
+    pub fn begin_llm_call(&mut self, model: &str) -> StepId {
+        let id = self.begin(StepKind::LlmCall);
+        self.set_model(id, model);
+        id
+    }
+
+    /// Start a call of tool `tool` now, requested by model call `requested_by`
+    /// (which this step then consumes); returns its id.
+    pub fn begin_tool_use(&mut self, tool: &str, requested_by: Option<StepId>) -> StepId {
+        let id = self.begin(StepKind::ToolUse);
+        if let Some(s) = self.trace.step_mut(id) {
+            s.tool = Some(tool.to_owned());
+            if let Some(r) = requested_by {
+                s.links.consumes.push(r);
+            }
+        }
+        id
+    }
+
+    /// Set the model of step `id` (as the provider reported it, e.g. a dated snapshot).
+    pub fn set_model(&mut self, id: StepId, model: &str) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.model = Some(model.to_owned());
+        }
+    }
+
+    /// Set (or clear) the provider of step `id` (`anthropic`, `openai`, ...).
+    pub fn set_provider(&mut self, id: StepId, provider: Option<&str>) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.provider = provider.map(str::to_owned);
+        }
+    }
+
+    /// Set the token counts of step `id`.
+    pub fn set_tokens(&mut self, id: StepId, tokens: TokenUsage) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.tokens = tokens;
+        }
+    }
+
+    /// Set (or clear) the tool-call id step `id` answers (the id the model's
+    /// request carried).
+    pub fn set_tool_call_id(&mut self, id: StepId, tool_call_id: Option<&str>) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.links.tool_call_id = tool_call_id.map(str::to_owned);
+        }
+    }
+
+    /// Model call `id` requested the tool calls with these ids.
+    pub fn requests<I, S>(&mut self, id: StepId, tool_call_ids: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.links
+                .requests
+                .extend(tool_call_ids.into_iter().map(Into::into));
+        }
+    }
+
+    /// Set a free-form attribute on step `id` (see [`crate::model::attr`] for the
+    /// keys tracecard itself uses).
+    pub fn set_attribute(&mut self, id: StepId, key: &str, value: &str) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.attributes.insert(key.to_owned(), value.to_owned());
+        }
+    }
+
     /// Record a user message.
     pub fn user_input(&mut self, text: &str) -> StepId {
         let id = self.begin(StepKind::UserInput);
@@ -231,14 +302,30 @@ impl Recorder {
         &self.trace
     }
 
+    /// The step [`Recorder::finish`] takes as holding the final answer when none is
+    /// given: the last successful top-level model call, else the last model call.
+    pub fn default_final_step(&self) -> Option<StepId> {
+        let t = &self.trace;
+        let llm = |s: &&Step| s.kind == StepKind::LlmCall;
+        t.steps
+            .iter()
+            .rev()
+            .filter(llm)
+            .find(|s| s.parent.is_none() && s.status == StepStatus::Ok)
+            .or_else(|| t.steps.iter().rev().find(llm))
+            .map(|s| s.id)
+    }
+
     /// Finish: set the outcome, the step holding the final answer, and any verifier
-    /// evidence; return the trace.
+    /// evidence; return the trace. `final_step: None` picks
+    /// [`Recorder::default_final_step`], the same for every binding.
     pub fn finish(
         mut self,
         status: OutcomeStatus,
         final_step: Option<StepId>,
         evidence: Vec<OracleEvidence>,
     ) -> Trace {
+        let final_step = final_step.or_else(|| self.default_final_step());
         self.trace.outcome.status = status;
         self.trace.outcome.final_step = final_step;
         self.trace.outcome.answer = final_step

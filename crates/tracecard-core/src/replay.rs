@@ -150,9 +150,15 @@ impl CommandReplayer {
     }
 
     fn fail(&self, message: String) -> Error {
+        Error::replay(self.name.clone(), message)
+    }
+
+    /// A failure caused by an I/O error, kept as the source.
+    fn fail_io(&self, message: String, e: std::io::Error) -> Error {
         Error::Replay {
             replayer: self.name.clone(),
             message,
+            source: Some(Box::new(e)),
         }
     }
 
@@ -166,7 +172,9 @@ impl CommandReplayer {
             .stderr(Stdio::piped())
             .process_group(0)
             .spawn()
-            .map_err(|e| self.fail(format!("`{}` could not be started: {e}", self.command)))?;
+            .map_err(|e| {
+                self.fail_io(format!("`{}` could not be started: {e}", self.command), e)
+            })?;
         let pgid = child.id();
 
         let mut stdin = child.stdin.take();
@@ -201,7 +209,7 @@ impl CommandReplayer {
             }
             Err(e) => {
                 let _ = child.wait();
-                return Err(self.fail(format!("`{}`: waiting failed: {e}", self.command)));
+                return Err(self.fail_io(format!("`{}`: waiting failed: {e}", self.command), e));
             }
         };
         // The writer is not joined: it ends when the pipe is read or closed, and a

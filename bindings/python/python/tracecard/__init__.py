@@ -40,6 +40,7 @@ from tracecard._tracecard import (
     TracecardError,
     UnknownFormatError,
     ValidationError,
+    WarningCode,
     __version__,
     detect,
     discover,
@@ -49,6 +50,7 @@ from tracecard._tracecard import (
     loads,
     loads_all,
     report,
+    warning_codes,
 )
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "TracecardError",
     "UnknownFormatError",
     "ValidationError",
+    "WarningCode",
     "__version__",
     "detect",
     "discover",
@@ -83,4 +86,5 @@ __all__ = [
     "loads",
     "loads_all",
     "report",
+    "warning_codes",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "TracecardError",
     "UnknownFormatError",
     "ValidationError",
+    "WarningCode",
     "__version__",
     "detect",
     "discover",
@@ -40,6 +41,7 @@ __all__ = [
     "loads",
     "loads_all",
     "report",
+    "warning_codes",
 ]
 
 __version__: str
@@ -52,6 +54,57 @@ _OutcomeLike = Union[bool, str, Mapping[str, Any], Any]
 _Replayer = Callable[["Trace", list[int]], _OutcomeLike]
 
 _Verdict = Literal["needed", "redundant", "unproven"]
+
+# Every warning code (`warning_codes()`; tests/test_warnings.py keeps it in step
+# with the core).
+WarningCode = Literal[
+    "api_calls_mismatch",
+    "apportioned_tokens",
+    "approximate_price",
+    "backfire_latency_bound",
+    "backfire_no_oracle",
+    "backfire_short_sessions",
+    "backfire_stochastic_subagents",
+    "bad_metadata",
+    "child_before_parent",
+    "compaction_unmatched",
+    "cost_count_mismatch",
+    "denied_tool_calls",
+    "duplicate_record",
+    "duplicate_span_id",
+    "generation_without_usage",
+    "history_mismatch",
+    "mirrored_llm_span",
+    "missing_parent",
+    "missing_response",
+    "model_guessed",
+    "newer_format",
+    "no_content",
+    "no_events",
+    "no_samples",
+    "no_usage",
+    "orphan_tool_output",
+    "other",
+    "output_tokens_corrected",
+    "output_tokens_underreported",
+    "replay_failed",
+    "replay_rejected",
+    "sidechain_unmatched",
+    "skipped_records",
+    "subagent_file_unreadable",
+    "subagent_unlinked",
+    "suspicious_entry",
+    "synthesized_subagent_call",
+    "task_notification_unmatched",
+    "telemetry_joined",
+    "too_deep",
+    "truncated_line",
+    "unknown_model",
+    "unknown_record",
+    "usage_mismatch",
+    "usage_semantics_guessed",
+    "usage_without_request",
+]
 
 # ---------------------------------------------------------------- errors
 
@@ -363,6 +416,7 @@ def loads_all(
 ) -> list[Trace]: ...
 def detect(path: _Path) -> Optional[str]: ...
 def formats() -> list[str]: ...
+def warning_codes() -> dict[WarningCode, str]: ...
 def discover(root: _Path) -> list[str]: ...
 
 # ---------------------------------------------------------------- recorder

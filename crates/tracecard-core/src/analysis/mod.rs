@@ -12,7 +12,7 @@
 //! - **content**: a distinctive token (identifier, path, number…) of a step's output
 //!   that reappears in a later step's output or tool arguments, attributed in one
 //!   linear pass to the step that *first* introduced it in that agent's context
-//!   ([`tokens`]). Tokens that several different outputs introduced are ambiguous:
+//!   (`tokens`). Tokens that several different outputs introduced are ambiguous:
 //!   they are explained by a producer the consumer demonstrably used, or else
 //!   credited to the first introducer.
 //!
@@ -173,7 +173,7 @@ impl Analysis {
             Err(e @ Error::Replay { .. }) => {
                 self.findings = before;
                 report.warnings = vec![Warning::new(
-                    "replay_failed",
+                    crate::model::WarningCode::ReplayFailed,
                     format!("{e}; the dataflow verdicts are kept"),
                 )];
                 Ok(report)
@@ -224,10 +224,11 @@ struct Decided {
 impl ReplayPlan<'_> {
     fn wrap(&self, e: Error) -> Error {
         match e {
-            e @ Error::Replay { .. } => e,
+            e @ (Error::Replay { .. } | Error::Host { .. }) => e,
             other => Error::Replay {
                 replayer: self.replayer.name().to_owned(),
                 message: other.to_string(),
+                source: Some(Box::new(other)),
             },
         }
     }
@@ -391,7 +392,7 @@ impl ReplayPlan<'_> {
         }
         if !d.rejected.is_empty() {
             self.warnings.push(Warning::new(
-                "replay_rejected",
+                crate::model::WarningCode::ReplayRejected,
                 format!(
                     "replayer `{}`: removing step(s) {} changed the outcome; they are needed",
                     self.replayer.name(),
@@ -401,7 +402,7 @@ impl ReplayPlan<'_> {
         }
         if demote_untested {
             self.warnings.push(Warning::new(
-                "replay_rejected",
+                crate::model::WarningCode::ReplayRejected,
                 format!(
                     "replayer `{}`: removing the untested flags {} together with the confirmed ones changed the outcome; they are unproven",
                     self.replayer.name(),

@@ -2,7 +2,7 @@
 //! LiteLLM-format override, and exact per-step pricing.
 //!
 //! Token counts reach this module already normalised (see
-//! [`TokenUsage`](crate::TokenUsage)); per-source semantics are the importers' job.
+//! [`TokenUsage`]); per-source semantics are the importers' job.
 //! A model the table does not know gives [`PriceLookup::Unknown`], which the card
 //! shows as an explicit unknown cost with a warning, never as zero.
 
@@ -491,6 +491,16 @@ impl PriceTable {
         match &self.fallback {
             Some(fb) => fb.lookup(model, at),
             None => PriceLookup::Unknown,
+        }
+    }
+
+    /// The entry `model` is priced as, as of `at` (`None` = today's price): an
+    /// exact or normalised match, else the longest known id it extends at a `-`
+    /// boundary. `None` when the model is unknown.
+    pub fn resolve(&self, model: &str, at: Option<Timestamp>) -> Option<&ModelPrice> {
+        match self.lookup(model, at) {
+            PriceLookup::Exact(m) | PriceLookup::Prefix(m) => Some(m),
+            PriceLookup::Unknown => None,
         }
     }
 

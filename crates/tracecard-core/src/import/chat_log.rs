@@ -492,7 +492,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                 };
                 let Some(tid) = target else {
                     trace.warn(Warning::at(
-                        "orphan_tool_output",
+                        crate::model::WarningCode::OrphanToolOutput,
                         format!("{field}: tool message for an unknown tool call"),
                         file.clone(),
                         None,
@@ -541,7 +541,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                 exit = Some((status, exc, Some(content.clone())));
             }
             other => trace.warn(Warning::at(
-                "unknown_record",
+                crate::model::WarningCode::UnknownRecord,
                 format!("{field}: unknown role `{other}`; skipped"),
                 file.clone(),
                 None,
@@ -601,7 +601,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                         trace.push(s);
                     }
                     trace.warn(Warning::at(
-                        "missing_response",
+                        crate::model::WarningCode::MissingResponse,
                         format!("api_calls = {calls} but {n} responses are recorded; the last call is recorded as failed ({})", exit_status.clone().unwrap_or_default()),
                         file.clone(),
                         None,
@@ -612,7 +612,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     }
     if !usage_seen {
         trace.warn(Warning::at(
-            "no_usage",
+            crate::model::WarningCode::NoUsage,
             "the log carries no token usage: model calls are unpriced",
             file.clone(),
             None,
@@ -668,7 +668,8 @@ fn set_tool_output(
         t.status = StepStatus::Ok;
         t.error = None;
         if let Some(rc) = rc {
-            t.attributes.insert("returncode".into(), rc.to_string());
+            t.attributes
+                .insert(crate::model::attr::EXIT_CODE.into(), rc.to_string());
             if rc != 0 {
                 t.status = StepStatus::Error;
                 t.error = Some(format!("exit code {rc}"));

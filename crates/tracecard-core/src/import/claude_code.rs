@@ -83,7 +83,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
         }) {
             Ok(j) => files.push((p, j)),
             Err(e) => warnings.push(Warning::at(
-                "subagent_file_unreadable",
+                crate::model::WarningCode::SubagentFileUnreadable,
                 format!("sub-agent transcript skipped: {e}"),
                 p.display().to_string(),
                 None,
@@ -580,7 +580,7 @@ impl<'a> Builder<'a> {
                 }
                 None => {
                     self.trace.warn(Warning::at(
-                        "sidechain_unmatched",
+                        crate::model::WarningCode::SidechainUnmatched,
                         "sidechain chain matches no Task call by prompt or time window; its steps are kept at top level",
                         path.display().to_string(),
                         Some(first.line),
@@ -679,7 +679,7 @@ impl<'a> Builder<'a> {
                 .insert("synthesized".into(), "no compact_boundary record".into());
             let id = self.trace.push(st);
             self.trace.warn(Warning::at(
-                "compaction_unmatched",
+                crate::model::WarningCode::CompactionUnmatched,
                 format!("{label}: no compact_boundary record matches this compaction agent; a compaction step was added for it"),
                 path,
                 line,
@@ -687,7 +687,7 @@ impl<'a> Builder<'a> {
             self.activate(si, Some(id), Some("compaction".into()));
         } else {
             self.trace.warn(Warning::at(
-                "subagent_unlinked",
+                crate::model::WarningCode::SubagentUnlinked,
                 format!("{label}: no Task/Agent call links to this sub-agent; its steps are kept at top level"),
                 path,
                 line,
@@ -901,7 +901,8 @@ impl<'a> Builder<'a> {
                 st.tokens = tokens;
                 st.source_ref = Some(msg_id.clone());
                 if let Some(r) = a.str(v, "requestId")? {
-                    st.attributes.insert("request_id".into(), r.to_string());
+                    st.attributes
+                        .insert(crate::model::attr::REQUEST_ID.into(), r.to_string());
                 }
                 if let Some(ag) = self.agents.get_mut(si) {
                     st.links.context = std::mem::take(&mut ag.pending);
@@ -929,7 +930,8 @@ impl<'a> Builder<'a> {
         if let Some(sr) = a.str(msg, "stop_reason")?
             && let Some(st) = self.trace.step_mut(step_id)
         {
-            st.attributes.insert("stop_reason".into(), sr.to_string());
+            st.attributes
+                .insert(crate::model::attr::STOP_REASON.into(), sr.to_string());
         }
         if let Some(true) = a.bool(v, "isApiErrorMessage")?
             && let Some(st) = self.trace.step_mut(step_id)
@@ -1030,7 +1032,8 @@ impl<'a> Builder<'a> {
             .and_then(Value::as_str)
             .map(str::to_string);
         if spawn && let Some(n) = &sub_name {
-            st.attributes.insert("subagent_type".into(), n.clone());
+            st.attributes
+                .insert(crate::model::attr::SUBAGENT_TYPE.into(), n.clone());
         }
         let sid = self.trace.push(st);
         if let Some(l) = self.trace.step_mut(llm) {
@@ -1317,7 +1320,7 @@ impl<'a> Builder<'a> {
                     let mut st = Step::new(StepKind::LlmCall);
                     st.parent = Some(spawn);
                     st.agent = spawn_step
-                        .and_then(|s| s.attributes.get("subagent_type").cloned())
+                        .and_then(|s| s.attributes.get(crate::model::attr::SUBAGENT_TYPE).cloned())
                         .or_else(|| sub.and_then(|s| self.agent_name(s)));
                     st.model = sub
                         .and_then(|s| self.agents.get(s))
@@ -1358,10 +1361,12 @@ impl<'a> Builder<'a> {
         st.source_ref = a.str(v, "uuid")?.map(str::to_string);
         if let Some(m) = v.get("compactMetadata").filter(|m| m.is_object()) {
             if let Some(t) = a.str(m, "trigger")? {
-                st.attributes.insert("trigger".into(), t.to_string());
+                st.attributes
+                    .insert(crate::model::attr::TRIGGER.into(), t.to_string());
             }
             if let Some(n) = a.tokens(m, "preTokens")? {
-                st.attributes.insert("pre_tokens".into(), n.to_string());
+                st.attributes
+                    .insert(crate::model::attr::PRE_TOKENS.into(), n.to_string());
             }
         }
         let carried = self
@@ -1423,7 +1428,7 @@ impl<'a> Builder<'a> {
         let file0 = self.path(0).display().to_string();
         if flagged > 0 {
             self.trace.warn(Warning::at(
-                "output_tokens_underreported",
+                crate::model::WarningCode::OutputTokensUnderreported,
                 format!(
                     "{flagged} of {calls} model calls have output_tokens far below their content \
                      (chars/4 > 2×output_tokens + 50): Claude Code logs a streaming snapshot; \
@@ -1435,7 +1440,7 @@ impl<'a> Builder<'a> {
         }
         if self.corrected > 0 {
             self.trace.warn(Warning::at(
-                "output_tokens_corrected",
+                crate::model::WarningCode::OutputTokensCorrected,
                 format!(
                     "{} sub-agent final calls took output_tokens from the Task result's usage (the transcript's count is a streaming snapshot)",
                     self.corrected
@@ -1446,7 +1451,7 @@ impl<'a> Builder<'a> {
         }
         if self.synthesized > 0 {
             self.trace.warn(Warning::at(
-                "synthesized_subagent_call",
+                crate::model::WarningCode::SynthesizedSubagentCall,
                 format!(
                     "{} sub-agent final calls are missing from the transcript (only agent_progress mirrors were present); added from the Task result's usage",
                     self.synthesized
@@ -1457,7 +1462,7 @@ impl<'a> Builder<'a> {
         }
         if self.denied > 0 {
             self.trace.warn(Warning::at(
-                "denied_tool_calls",
+                crate::model::WarningCode::DeniedToolCalls,
                 format!(
                     "info: {} tool calls were refused (permission rule, hook or user); their steps have status denied",
                     self.denied
@@ -1470,7 +1475,7 @@ impl<'a> Builder<'a> {
         if let Some((file, line)) = unmatched.first() {
             let p = self.path(*file).display().to_string();
             self.trace.warn(Warning::at(
-                "task_notification_unmatched",
+                crate::model::WarningCode::TaskNotificationUnmatched,
                 format!(
                     "{} <task-notification> messages name no background Agent/Task call of this session",
                     unmatched.len()
@@ -1483,7 +1488,7 @@ impl<'a> Builder<'a> {
         if let Some((file, line, _)) = orphans.first() {
             let p = self.path(*file).display().to_string();
             self.trace.warn(Warning::at(
-                "orphan_tool_result",
+                crate::model::WarningCode::OrphanToolOutput,
                 format!(
                     "{} tool results name no known tool call (first: {:?}); ignored",
                     orphans.len(),
@@ -1497,7 +1502,7 @@ impl<'a> Builder<'a> {
         for (ty, (line, n, file)) in unknown {
             let p = self.path(file).display().to_string();
             self.trace.warn(Warning::at(
-                "unknown_record_type",
+                crate::model::WarningCode::UnknownRecord,
                 format!("{n} records of unknown type {ty:?} skipped"),
                 p,
                 Some(line),
@@ -1511,7 +1516,7 @@ impl<'a> Builder<'a> {
                 .map(|(k, n)| format!("{k}: {n}"))
                 .collect();
             self.trace.warn(Warning::at(
-                "skipped_records",
+                crate::model::WarningCode::SkippedRecords,
                 format!(
                     "info: {total} records carry no step and were skipped ({})",
                     parts.join(", ")

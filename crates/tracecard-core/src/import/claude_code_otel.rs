@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::model::{StepKind, StepStatus, Trace, Warning};
+use crate::model::{StepKind, StepStatus, Trace, Warning, WarningCode};
 use crate::money::Usd;
 use crate::{Error, Result};
 
@@ -256,7 +256,7 @@ pub fn join(trace: &mut Trace, tel: &Telemetry) -> usize {
     }
     let unmatched = by_req.len() - used.len();
     trace.warn(Warning::at(
-        "telemetry_joined",
+        WarningCode::TelemetryJoined,
         format!(
             "info: Claude Code telemetry joined: {matched} of {calls} model calls matched an \
              api_request by request_id (reported cost = Claude Code's cost_usd); \

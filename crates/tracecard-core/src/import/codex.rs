@@ -154,7 +154,7 @@ impl State<'_> {
                 s.status = StepStatus::Error;
                 s.error = Some("no token_count recorded for this request (interrupted?)".into());
                 self.trace.warn(Warning::at(
-                    "missing_usage",
+                    crate::model::WarningCode::NoUsage,
                     "model request without a token_count: usage unknown",
                     self.file.clone(),
                     Some(req.line.max(1)),
@@ -317,7 +317,8 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                     let status = at.str(p, "status")?.unwrap_or("unknown");
                     s.output = Some(Content::full(format!("web_search_call status={status}")));
                     s.ended_at = ts;
-                    s.attributes.insert("server_side".into(), "true".into());
+                    s.attributes
+                        .insert(crate::model::attr::SERVER_SIDE.into(), "true".into());
                 } else {
                     s.status = StepStatus::Error;
                     s.error = Some("no output recorded for this call (interrupted?)".into());
@@ -343,7 +344,8 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                 {
                     set_output(c, out, ts);
                     // delivered once the step exists; remembered via a marker below
-                    c.attributes.insert("output_line".into(), line.to_string());
+                    c.attributes
+                        .insert(crate::model::attr::OUTPUT_LINE.into(), line.to_string());
                 } else if let Some(id) = st.by_call.get(call_id).copied() {
                     if let Some(s) = st.trace.step_mut(id) {
                         set_output(s, out, ts);
@@ -351,7 +353,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                     st.delivered.push(id);
                 } else {
                     st.trace.warn(Warning::at(
-                        "orphan_tool_output",
+                        crate::model::WarningCode::OrphanToolOutput,
                         format!("output for unknown call_id {call_id}"),
                         file.clone(),
                         Some(line),
@@ -391,7 +393,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                 );
                 if !st.req.active {
                     st.trace.warn(Warning::at(
-                        "usage_without_request",
+                        crate::model::WarningCode::UsageWithoutRequest,
                         "token_count with new totals but no response items before it",
                         file.clone(),
                         Some(line),
@@ -459,14 +461,14 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
             ) => {} // mirrors of response items / UI events
             ("response_item", _) | ("event_msg", _) => {
                 st.trace.warn(Warning::at(
-                    "unknown_record",
+                    crate::model::WarningCode::UnknownRecord,
                     format!("unknown {ty} payload type `{pty}`; skipped"),
                     file.clone(),
                     Some(line),
                 ));
             }
             _ => st.trace.warn(Warning::at(
-                "unknown_record",
+                crate::model::WarningCode::UnknownRecord,
                 format!("unknown record type `{ty}`; skipped"),
                 file.clone(),
                 Some(line),
@@ -537,7 +539,8 @@ fn set_output(s: &mut Step, out: String, ts: Option<jiff::Timestamp>) {
     s.status = StepStatus::Ok;
     s.error = None;
     if let Some(c) = code {
-        s.attributes.insert("exit_code".into(), c.to_string());
+        s.attributes
+            .insert(crate::model::attr::EXIT_CODE.into(), c.to_string());
         if c != 0 {
             s.status = StepStatus::Error;
             s.error = Some(format!("exit code {c}"));

@@ -829,7 +829,7 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
         .count();
     if dangling > 0 {
         trace.warn(Warning::at(
-            "missing_parent",
+            crate::model::WarningCode::MissingParent,
             format!("{dangling} span(s) name a parent that is not in the file; treated as roots"),
             &file,
             None,
@@ -839,7 +839,7 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
     for s in &spans {
         if !seen_ids.insert(s.id.as_str()) {
             trace.warn(Warning::at(
-                "duplicate_span_id",
+                crate::model::WarningCode::DuplicateSpanId,
                 format!("span id {} appears more than once", s.id),
                 &file,
                 s.line,
@@ -875,7 +875,7 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
         if spans[i].class == Class::Llm && nodes[i].llm_anc {
             skip[i] = true;
             trace.warn(Warning::at(
-                "mirrored_llm_span",
+                crate::model::WarningCode::MirroredLlmSpan,
                 format!(
                     "LLM span {} ({}) is nested in another LLM span: a mirror of the same request; not counted",
                     spans[i].id, spans[i].name
@@ -964,7 +964,7 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
             .any(|a| spawn_span[*a] && !step_of.contains_key(a))
         {
             trace.warn(Warning::at(
-                "child_before_parent",
+                crate::model::WarningCode::ChildBeforeParent,
                 format!(
                     "span {} starts before its sub-agent spawn; not nested",
                     s.id
@@ -993,7 +993,7 @@ pub(crate) fn build_trace(info: BuildInfo<'_>, spans: Vec<SpanRec>) -> Trace {
                 match s.usage.or_else(|| tokens(&s.attrs)) {
                     Some(t) => step.tokens = t,
                     None => trace.warn(Warning::at(
-                        "no_usage",
+                        crate::model::WarningCode::NoUsage,
                         format!("LLM span {} ({}) carries no token counts", s.id, s.name),
                         &file,
                         s.line,

@@ -144,7 +144,7 @@ fn import_eval_zip(input: &Input) -> Result<Vec<Trace>> {
     if !odd.is_empty() {
         for t in &mut out {
             t.warn(Warning::at(
-                "suspicious_entry",
+                crate::model::WarningCode::SuspiciousEntry,
                 format!(
                     "{} archive entr{} with `..` or nested folders skipped: {}",
                     odd.len(),
@@ -165,7 +165,7 @@ fn or_empty(input: &Input, mut traces: Vec<Trace>, why: &str) -> Vec<Trace> {
     if traces.is_empty() {
         let mut t = Trace::new(input.stem(), "inspect");
         t.warn(Warning::at(
-            "no_samples",
+            crate::model::WarningCode::NoSamples,
             why,
             input.path.display().to_string(),
             None,
@@ -453,7 +453,7 @@ fn process_events(
                 if has_model {
                     if depth >= MAX_DEPTH {
                         let file = ctx.file.clone();
-                        ctx.trace.warn(Warning::at("too_deep", format!("{f}: sub-agent nesting deeper than {MAX_DEPTH}; inner events skipped"), file, None));
+                        ctx.trace.warn(Warning::at(crate::model::WarningCode::TooDeep, format!("{f}: sub-agent nesting deeper than {MAX_DEPTH}; inner events skipped"), file, None));
                     } else {
                         let inner = process_events(
                             ctx,
@@ -474,7 +474,7 @@ fn process_events(
             other => {
                 let file = ctx.file.clone();
                 ctx.trace.warn(Warning::at(
-                    "unknown_record",
+                    crate::model::WarningCode::UnknownRecord,
                     format!("{f}: unknown event `{other}`; skipped"),
                     file,
                     None,
@@ -638,7 +638,7 @@ fn sample_trace(input: &Input, at: &At, log: &Value, s: &Value, field: &str) -> 
         from_messages(&mut ctx, msgs, model)?;
         let file = ctx.file.clone();
         ctx.trace.warn(Warning::at(
-            "no_events",
+            crate::model::WarningCode::NoEvents,
             "sample has no events: steps rebuilt from messages, without usage or timing",
             file,
             None,
@@ -667,7 +667,7 @@ fn sample_trace(input: &Input, at: &At, log: &Value, s: &Value, field: &str) -> 
     ));
     if guessed {
         trace.warn(Warning::at(
-            "usage_semantics_guessed",
+            crate::model::WarningCode::UsageSemanticsGuessed,
             "total_tokens did not settle whether input_tokens includes cache tokens; assumed exclusive for anthropic/*, inclusive otherwise",
             input.path.display().to_string(),
             None,

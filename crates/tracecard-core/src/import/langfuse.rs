@@ -86,7 +86,7 @@ fn metadata_attrs(o: &Value, id: &str, file: &str, warnings: &mut Vec<Warning>) 
             Ok(v) => v,
             Err(e) => {
                 warnings.push(Warning::at(
-                    "bad_metadata",
+                    crate::model::WarningCode::BadMetadata,
                     format!("observation {id}: metadata is not JSON ({e}); attributes ignored"),
                     file,
                     None,
@@ -159,7 +159,7 @@ fn observation(at: &At<'_>, o: &Value, file: &str, warnings: &mut Vec<Warning>) 
                 && (u.prompt_total() != a.prompt_total() || u.output != a.output)
             {
                 warnings.push(Warning::at(
-                        "usage_mismatch",
+                        crate::model::WarningCode::UsageMismatch,
                         format!(
                             "observation {id}: usageDetails ({} in / {} out) differ from the span attributes ({} in / {} out); usageDetails kept",
                             u.prompt_total(), u.output, a.prompt_total(), a.output
@@ -176,7 +176,7 @@ fn observation(at: &At<'_>, o: &Value, file: &str, warnings: &mut Vec<Warning>) 
         {
             // BeeAI emits lifecycle generations (`…success-N`, `…finish-N`) for one request
             warnings.push(Warning::at(
-                "generation_without_usage",
+                crate::model::WarningCode::GenerationWithoutUsage,
                 format!("observation {id} ({}) is a GENERATION without usage or cost: treated as a lifecycle record of a request, not a billed call", rec.name),
                 file,
                 None,

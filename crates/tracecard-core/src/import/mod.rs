@@ -14,7 +14,7 @@
 //!   `reported_cost_usd`; fills `links` (tool-call ids, `consumes`, reads/writes);
 //!   sets `source_ref` to the id in the original file; records anything skipped as
 //!   a [`Warning`] with file and line. Malformed input is an
-//!   [`Error::Parse`](crate::Error::Parse) naming file, line and field — never a panic.
+//!   [`Error::Parse`] naming file, line and field — never a panic.
 
 use std::path::{Path, PathBuf};
 
@@ -93,10 +93,40 @@ impl Format {
         }
     }
 
-    /// Parse a `--from` value.
+    /// Parse a format name (a `--from` value, a binding's `format=`): case and
+    /// `-`/`_` do not matter. `None` when no format has that name; see
+    /// [`Format::from_name`] for the error every caller reports.
     pub fn parse(name: &str) -> Option<Format> {
         let n = name.trim().to_lowercase().replace('-', "_");
         Format::ALL.iter().copied().find(|f| f.as_str() == n)
+    }
+
+    /// Parse a format name; an unknown name is an [`Error::UnknownFormat`] about
+    /// `path` (the input it was meant for) whose hint names the known formats.
+    ///
+    /// ```
+    /// use tracecard_core::Format;
+    /// assert_eq!(Format::from_name("claude-code", "x.jsonl").unwrap(), Format::ClaudeCode);
+    /// let e = Format::from_name("nope", "x.jsonl").unwrap_err();
+    /// assert!(e.to_string().contains("known formats: native, claude_code"));
+    /// ```
+    pub fn from_name(name: &str, path: impl Into<PathBuf>) -> Result<Format> {
+        Format::parse(name).ok_or_else(|| Error::UnknownFormat {
+            path: path.into(),
+            hint: Some(format!(
+                "no format named {name:?}; known formats: {}",
+                Format::known_names()
+            )),
+        })
+    }
+
+    /// The names of every format, comma-separated, in detection order.
+    pub fn known_names() -> String {
+        Format::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn sniff(self, path: &Path, head: &str) -> bool {
@@ -180,7 +210,7 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
 /// detection) of the regular file at `path`. The file type is checked before the
 /// file is opened; a non-regular file is an [`Error::Io`] (`InvalidInput`) naming
 /// it, a file above `limit` an [`Error::Parse`].
-pub fn read_regular(path: &Path, limit: u64, prefix: Option<u64>) -> Result<Vec<u8>> {
+pub(crate) fn read_regular(path: &Path, limit: u64, prefix: Option<u64>) -> Result<Vec<u8>> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !meta.is_file() {
@@ -379,6 +409,28 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Vec<Trace>> {
     load_input(&input, format)
 }
 
+/// Import the single session in `path`: an [`Error::MultipleSessions`] when the
+/// file holds several (use [`load`]), an [`Error::Parse`] when it holds none.
+pub fn load_one(path: &Path, format: Option<Format>) -> Result<Trace> {
+    one(path, load(path, format)?)
+}
+
+/// Import the single session in an in-memory `input` (see [`load_one`]).
+pub fn load_input_one(input: &Input, format: Option<Format>) -> Result<Trace> {
+    one(&input.path, load_input(input, format)?)
+}
+
+fn one(path: &Path, mut traces: Vec<Trace>) -> Result<Trace> {
+    match traces.len() {
+        1 => Ok(traces.remove(0)),
+        0 => Err(Error::parse(path, None, None, "the file holds no session")),
+        count => Err(Error::MultipleSessions {
+            path: path.to_path_buf(),
+            count,
+        }),
+    }
+}
+
 /// Import every session in an in-memory `input`.
 pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
     // before detection: an empty file is "empty", not "unknown format"
@@ -393,14 +445,7 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
         Some(f) => f,
         None => detect_input(input).ok_or_else(|| Error::UnknownFormat {
             path: input.path.clone(),
-            hint: Some(format!(
-                "known formats: {}",
-                Format::ALL
-                    .iter()
-                    .map(|f| f.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            hint: Some(format!("known formats: {}", Format::known_names())),
         })?,
     };
     if input.bytes.len() as u64 > MAX_INPUT_BYTES {
@@ -538,7 +583,7 @@ fn is_pulled_in(p: &Path) -> bool {
 
 /// The parsed lines of a JSONL file.
 #[derive(Debug, Default)]
-pub struct JsonLines {
+pub(crate) struct JsonLines {
     /// `(1-based line number, value)` for every non-blank line that parsed.
     pub lines: Vec<(u64, serde_json::Value)>,
     /// `truncated_line` when the last line was incomplete.
@@ -549,7 +594,7 @@ pub struct JsonLines {
 /// not parse because it ends early, with no trailing newline (a file still being
 /// written), becomes a `truncated_line` warning; any other bad line is an error
 /// naming the line.
-pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
+pub(crate) fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
     let ends_with_newline = text.ends_with('\n');
     let total = text.lines().count();
     let mut out = JsonLines::default();
@@ -567,7 +612,7 @@ pub fn jsonl(path: &Path, text: &str) -> Result<JsonLines> {
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(v) => out.lines.push((line_no, v)),
             Err(e) if i + 1 == total && !ends_with_newline && cut_short(&e, line) => out.warnings.push(Warning::at(
-                "truncated_line",
+                crate::model::WarningCode::TruncatedLine,
                 format!("last line is incomplete ({} bytes; the session may still be running); skipped", line.len()),
                 path.display().to_string(),
                 Some(line_no),
@@ -599,7 +644,7 @@ impl<'a> Dedup<'a> {
         let line = line.trim_end_matches('\r');
         match self.first.entry(line) {
             std::collections::hash_map::Entry::Occupied(e) => Some(Warning::at(
-                "duplicate_record",
+                crate::model::WarningCode::DuplicateRecord,
                 format!(
                     "line {line_no} repeats line {} byte for byte; counted once",
                     e.get()
@@ -633,7 +678,7 @@ pub(crate) fn check_line_len(path: &Path, line_no: u64, line: &str) -> Result<()
 
 /// Typed accessors on `serde_json::Value` that turn a wrong type into an
 /// [`Error::Parse`] naming the field, and a missing field into `None`.
-pub mod json {
+pub(crate) mod json {
     use std::path::Path;
 
     use serde_json::Value;

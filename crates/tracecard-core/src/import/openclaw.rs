@@ -234,7 +234,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                                     calls.push(t);
                                 }
                                 other => trace.warn(Warning::at(
-                                    "unknown_record",
+                                    crate::model::WarningCode::UnknownRecord,
                                     format!("assistant content block `{other}` skipped"),
                                     file.clone(),
                                     Some(line),
@@ -279,7 +279,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                             .map_err(|_| at.err("message.toolCallId", "expected a string"))?;
                         let Some(tid) = cid.and_then(|c| by_call.get(c)).copied() else {
                             trace.warn(Warning::at(
-                                "orphan_tool_output",
+                                crate::model::WarningCode::OrphanToolOutput,
                                 format!("toolResult for unknown call {}", cid.unwrap_or("?")),
                                 file.clone(),
                                 Some(line),
@@ -304,7 +304,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                         delivered.push(tid);
                     }
                     other => trace.warn(Warning::at(
-                        "unknown_record",
+                        crate::model::WarningCode::UnknownRecord,
                         format!("message role `{other}` skipped"),
                         file.clone(),
                         Some(line),
@@ -312,7 +312,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                 }
             }
             other => trace.warn(Warning::at(
-                "unknown_record",
+                crate::model::WarningCode::UnknownRecord,
                 format!("unknown record type `{other}`; skipped"),
                 file.clone(),
                 Some(line),

@@ -131,7 +131,7 @@ fn legacy_line(input: &Input, at: &At, line: u64, v: &Value) -> Result<Trace> {
     }
     if costs.len() != calls.len() && !costs.is_empty() {
         trace.warn(Warning::at(
-            "cost_count_mismatch",
+            crate::model::WarningCode::CostCountMismatch,
             format!(
                 "{} entries in metrics.costs but {} agent actions (model calls)",
                 costs.len(),
@@ -142,7 +142,7 @@ fn legacy_line(input: &Input, at: &At, line: u64, v: &Value) -> Result<Trace> {
         ));
     }
     trace.warn(Warning::at(
-        "no_tokens",
+        crate::model::WarningCode::NoUsage,
         "legacy resolver output has no token counts and no model name: per-call cost is metrics.costs[k]",
         input.path.display().to_string(),
         Some(line),
@@ -445,7 +445,8 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
                     if let Some(cid) = call_id {
                         t.links.tool_call_id = Some(cid.to_string());
                     }
-                    t.attributes.insert("action".into(), action.to_string());
+                    t.attributes
+                        .insert(crate::model::attr::ACTION.into(), action.to_string());
                     if action == "finish" {
                         let msg = e
                             .get("message")
@@ -496,7 +497,7 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
             let Some(tid) = target else {
                 if obs != "null" && cause.is_none() {
                     trace.warn(Warning::at(
-                        "orphan_observation",
+                        crate::model::WarningCode::OrphanToolOutput,
                         format!("{sref}: `{obs}` observation without a known cause; skipped"),
                         file.clone(),
                         at.line,
@@ -522,7 +523,8 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
                 s.status = StepStatus::Ok;
                 s.error = None;
                 if let Some(c) = exit_code {
-                    s.attributes.insert("exit_code".into(), c.to_string());
+                    s.attributes
+                        .insert(crate::model::attr::EXIT_CODE.into(), c.to_string());
                 }
                 if obs == "error" || success == Some(false) || exit_code.is_some_and(|c| c != 0) {
                     s.status = StepStatus::Error;
@@ -535,7 +537,7 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
             delivered.push(tid);
         } else {
             trace.warn(Warning::at(
-                "unknown_record",
+                crate::model::WarningCode::UnknownRecord,
                 format!("{sref}: event with neither `action` nor `observation`; skipped"),
                 file.clone(),
                 at.line,
@@ -562,10 +564,11 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
             .and_then(|f| trace.step(f))
             .and_then(|s| s.output.clone());
     }
-    let finished = trace
-        .steps
-        .iter()
-        .any(|s| s.attributes.get("action").is_some_and(|a| a == "finish"));
+    let finished = trace.steps.iter().any(|s| {
+        s.attributes
+            .get(crate::model::attr::ACTION)
+            .is_some_and(|a| a == "finish")
+    });
     trace.outcome.reason = match (&last_state, finished) {
         (Some(s), _) => Some(format!("agent_state {s}")),
         (None, true) => Some("finish".into()),
@@ -576,7 +579,7 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
     }) && !legacy
     {
         trace.warn(Warning::at(
-            "no_usage",
+            crate::model::WarningCode::NoUsage,
             "agent messages without tool_call_metadata carry no usage (their model calls are unpriced)",
             file,
             None,

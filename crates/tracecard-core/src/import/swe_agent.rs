@@ -229,7 +229,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
         None => match model_from_path(path) {
             Some((short, m)) => {
                 trace.warn(Warning::at(
-                    "model_guessed",
+                    crate::model::WarningCode::ModelGuessed,
                     format!("the file does not name its model; `{short}` in the file/run-directory name is SWE-agent 0.x's shortcut for `{m}`"),
                     file.clone(),
                     None,
@@ -239,7 +239,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
             None if cost == Some(0.0) || cost.is_none() && sent == 0 => None,
             None => {
                 trace.warn(Warning::at(
-                    "unknown_model",
+                    crate::model::WarningCode::UnknownModel,
                     "the file does not name its model; calls are unpriced (the reported cost is kept on the trace)",
                     file.clone(),
                     None,
@@ -257,7 +257,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
         trace.metadata.insert("api_calls".into(), n.to_string());
         if n != steps.len() as u64 && n != 0 {
             trace.warn(Warning::at(
-                "api_calls_mismatch",
+                crate::model::WarningCode::ApiCallsMismatch,
                 format!("api_calls = {n} but the trajectory has {} steps (retries or format errors are not in the file)", steps.len()),
                 file.clone(),
                 None,
@@ -297,7 +297,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let history_usable = assistant_msgs.len() == steps.len();
     if !history.is_empty() && !history_usable {
         trace.warn(Warning::at(
-            "history_mismatch",
+            crate::model::WarningCode::HistoryMismatch,
             format!("{} assistant messages in history vs {} trajectory steps; prompt sizes estimated from the trajectory", assistant_msgs.len(), steps.len()),
             file.clone(),
             None,
@@ -336,7 +336,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let recv_parts = apportion(received, &resp_w);
     if (sent > 0 || received > 0) && !steps.is_empty() {
         trace.warn(Warning::at(
-            "apportioned_tokens",
+            crate::model::WarningCode::ApportionedTokens,
             format!("SWE-agent stores only run totals: tokens_sent={sent} split across {} calls in proportion to the history text each call saw as prompt, tokens_received={received} in proportion to each response's length; the last call takes the rounding remainder, so the sums equal the totals exactly", steps.len()),
             file.clone(),
             None,

@@ -647,7 +647,7 @@ fn synthetic_and_unknown_records_are_skipped_with_warnings() {
         .unwrap()
         .remove(0);
     assert_eq!(count(&t, StepKind::LlmCall), 1);
-    assert!(has_warning(&t, "unknown_record_type"));
+    assert!(has_warning(&t, "unknown_record"));
     let w = t
         .warnings
         .iter()
@@ -728,7 +728,7 @@ fn orphan_results_and_dangling_sidechains_do_not_panic() {
         .unwrap()
         .remove(0);
     t.validate().unwrap();
-    assert!(has_warning(&t, "orphan_tool_result"));
+    assert!(has_warning(&t, "orphan_tool_output"));
     assert!(has_warning(&t, "sidechain_unmatched"));
     assert_eq!(count(&t, StepKind::LlmCall), 2);
     // records of odd shape where optional data is missing

@@ -334,7 +334,7 @@ fn malformed_input() {
     assert_eq!(t.steps.len(), 2);
     assert_eq!(t.steps[0].status, StepStatus::Error);
     let codes: Vec<_> = t.warnings.iter().map(|w| w.code.as_str()).collect();
-    assert_eq!(codes, ["orphan_tool_output", "missing_usage"]);
+    assert_eq!(codes, ["orphan_tool_output", "no_usage"]);
 }
 
 #[test]

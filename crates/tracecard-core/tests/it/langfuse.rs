@@ -166,7 +166,7 @@ fn langfuse_fixtures() {
             delta * 100.0,
             card.warnings
                 .iter()
-                .filter(|w| w.code.contains("price") || w.code.contains("model"))
+                .filter(|w| w.code.as_str().contains("price") || w.code.as_str().contains("model"))
                 .map(|w| &w.message)
                 .collect::<Vec<_>>()
         );

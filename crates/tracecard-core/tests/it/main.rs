@@ -5,6 +5,7 @@ mod chat_log;
 mod claude_code;
 mod claude_code_e2e;
 mod codex;
+mod errors;
 mod fixtures;
 mod hostile;
 mod inspect;
@@ -14,6 +15,8 @@ mod openclaw;
 mod openhands;
 mod otlp;
 mod props;
+mod recorder_parity;
 #[cfg(unix)]
 mod replay_command;
 mod swe_agent;
+mod warnings;
