@@ -334,9 +334,15 @@ pub fn distill(mut sessions: Vec<Session>, policy: &Policy) -> Result<Distillati
     let mut all = PatchSet::default();
     let mut kept_by_session: Vec<Vec<patch::Patch>> = Vec::with_capacity(sessions.len());
     for s in &sessions {
-        let prices = tracecard_core::PriceTable::bundled();
-        let analysis = Analysis::run(&s.trace, prices)?;
-        let set = patch::patches(s, &analysis, policy);
+        let rerun;
+        let analysis = match &s.analysis {
+            Some(a) => a,
+            None => {
+                rerun = Analysis::run(&s.trace, tracecard_core::PriceTable::bundled())?;
+                &rerun
+            }
+        };
+        let set = patch::patches(s, analysis, policy);
         kept_by_session.push(set.kept.clone());
         all.kept.extend(set.kept);
         all.refused.extend(set.refused);

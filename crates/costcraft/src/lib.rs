@@ -65,6 +65,9 @@ pub struct Session {
     pub sigs: Vec<Option<Match>>,
     /// Per step: the task it belongs to (filled by [`prepare`]).
     pub tasks: Vec<String>,
+    /// The analysis the card rests on (after any replay), when it was compiled
+    /// here; distillation runs it again when absent.
+    pub analysis: Option<tracecard_core::analysis::Analysis>,
 }
 
 impl Session {
@@ -75,13 +78,17 @@ impl Session {
             card,
             sigs: Vec::new(),
             tasks: Vec::new(),
+            analysis: None,
         }
     }
 
-    /// Compile `trace` with `compiler` (which may carry a replayer).
+    /// Compile `trace` with `compiler` (which may carry a replayer), keeping the
+    /// analysis for the patches.
     pub fn compile(trace: Trace, compiler: &Compiler) -> Result<Self> {
-        let card = compiler.compile(&trace)?;
-        Ok(Session::new(trace, card))
+        let (card, analysis) = compiler.compile_with_analysis(&trace)?;
+        let mut s = Session::new(trace, card);
+        s.analysis = analysis;
+        Ok(s)
     }
 }
 
