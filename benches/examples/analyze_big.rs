@@ -12,6 +12,8 @@ fn main() {
         "{n} steps: {:?}, {} edges, {} flagged",
         start.elapsed(),
         a.edges.len(),
-        a.live.iter().filter(|l| !**l).count()
+        a.findings()
+            .filter(|(_, f)| f.verdict == tracecard_core::Verdict::Redundant)
+            .count()
     );
 }

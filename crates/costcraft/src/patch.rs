@@ -411,7 +411,7 @@ pub fn candidates(session: &Session, analysis: &Analysis) -> Vec<Patch> {
                 .edges
                 .iter()
                 .filter(|e| e.consumer().is_none() && e.sink == Some(Sink::Oracle))
-                .map(|e| StepId::from_index(e.producer()))
+                .map(|e| e.producer())
                 .collect();
             v.sort();
             v.dedup();
@@ -478,7 +478,7 @@ pub fn candidates(session: &Session, analysis: &Analysis) -> Vec<Patch> {
             .filter(|s| {
                 s.verdict == Verdict::Needed
                     && matches!(s.kind, StepKind::ToolUse | StepKind::SubagentSpawn)
-                    && analysis.live.get(s.id.index()).copied().unwrap_or(false)
+                    && analysis.is_live(s.id)
             })
             .map(|s| s.id)
             .collect();

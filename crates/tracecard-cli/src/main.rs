@@ -529,7 +529,7 @@ fn unread_tools(
                 s.id.0,
                 s.tool.as_deref().unwrap_or("-"),
                 s.source_ref.as_deref().unwrap_or("-"),
-                analysis.carried[row.step.index()].to_string(),
+                analysis.carried(row.step).to_string(),
                 row.reason
             );
             match row.verdict {

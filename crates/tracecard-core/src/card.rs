@@ -1,6 +1,6 @@
 //! The TraceCard: a compact, deterministic summary of one session.
 //!
-//! A card is derived from a [`Trace`] by [`Compiler::compile`]. It carries no prompt
+//! A card is derived from a [`crate::Trace`] by [`crate::Compiler::compile`]. It carries no prompt
 //! or tool content: only ids, kinds, names, tokens, costs, the redundancy verdicts
 //! and their reasons. Same trace + same prices ⇒ byte-identical card.
 

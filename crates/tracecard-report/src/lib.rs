@@ -482,15 +482,15 @@ fn session_json(s: &Session<'_>, opts: &Options, st: &mut Strings) -> Value {
             usd(c.subtree_cost_usd),
             priced,
             s.analysis
-                .and_then(|a| a.duplicate_of.get(i).copied().flatten())
-                .map_or(0, |d| d + 1),
+                .and_then(|a| a.duplicate_of(tracecard_core::StepId::from_index(i)))
+                .map_or(0, |d| d.0),
         ]));
     }
     let mut edges: Vec<i64> = Vec::new();
     let mut dropped = 0usize;
     if let Some(a) = s.analysis {
         for e in &a.edges {
-            if e.producer() >= n || e.consumer().is_some_and(|c| c >= n) {
+            if e.producer().index() >= n || e.consumer().is_some_and(|c| c.index() >= n) {
                 continue;
             }
             if edges.len() / 4 >= MAX_EDGES_PER_SESSION {
@@ -498,8 +498,8 @@ fn session_json(s: &Session<'_>, opts: &Options, st: &mut Strings) -> Value {
                 continue;
             }
             let detail = edge_detail(e.level, e.sink, &e.detail, opts.include_content);
-            edges.push(e.producer() as i64);
-            edges.push(e.consumer().map_or(-1, |c| c as i64));
+            edges.push(e.producer().index() as i64);
+            edges.push(e.consumer().map_or(-1, |c| c.index() as i64));
             edges.push(st.id(level_name(e.level)));
             edges.push(st.id(&detail));
         }

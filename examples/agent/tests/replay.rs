@@ -153,7 +153,7 @@ fn dump() {
             s.id,
             s.kind,
             s.tool,
-            a.findings[i].verdict,
+            a.finding(s.id).map(|f| f.verdict),
             truth[i],
             s.output
                 .as_ref()

@@ -209,7 +209,7 @@ fn tune_needed() {
         let truth = ops_agent::strict_truth(seed);
         let a = Analysis::run(&trace, tracecard_core::PriceTable::bundled()).unwrap();
         for (i, s) in trace.steps.iter().enumerate() {
-            if a.live[i] && truth[i] && s.kind != tracecard_core::StepKind::UserInput {
+            if a.is_live(s.id) && truth[i] && s.kind != tracecard_core::StepKind::UserInput {
                 let ex = a.explain(&trace, s.id).unwrap();
                 let live = ex
                     .lines()
@@ -255,7 +255,7 @@ fn tune_unproven() {
         let truth = ops_agent::strict_truth(seed);
         let a = Analysis::run(&trace, tracecard_core::PriceTable::bundled()).unwrap();
         for (i, s) in trace.steps.iter().enumerate() {
-            if a.findings[i].verdict != tracecard_core::Verdict::Unproven {
+            if a.finding(s.id).map(|f| f.verdict) != Some(tracecard_core::Verdict::Unproven) {
                 continue;
             }
             let len = s.output.as_ref().map(|o| o.len).unwrap_or(0);
@@ -265,7 +265,10 @@ fn tune_unproven() {
                 41..=200 => "<=200",
                 _ => ">200",
             };
-            let reason = a.findings[i].reason.clone().unwrap_or_default();
+            let reason = a
+                .finding(s.id)
+                .and_then(|f| f.reason.clone())
+                .unwrap_or_default();
             let r = reason
                 .split(['(', ';'])
                 .next()

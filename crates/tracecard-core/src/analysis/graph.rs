@@ -137,21 +137,130 @@ impl Finding {
     }
 }
 
-/// Result of the analysis of one trace.
+/// One evidence edge in an [`Explanation`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// The producer.
+    pub from: StepId,
+    /// The consumer, `None` for the outcome.
+    pub to: Option<StepId>,
+    /// Kind of evidence.
+    pub level: EvidenceLevel,
+    /// The evidence in words (`` `pool_size` reappears ``, `final answer`, …).
+    pub detail: String,
+    /// The consumer's verdict.
+    pub to_verdict: Option<Verdict>,
+}
+
+/// Why a step got its verdict, as data (see [`Analysis::explanation`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// The step.
+    pub step: StepId,
+    /// Its kind.
+    pub kind: StepKind,
+    /// Its tool or model.
+    pub name: String,
+    /// The earlier step it repeats.
+    pub duplicate_of: Option<StepId>,
+    /// Edges out of it (what used its output).
+    pub outgoing: Vec<Link>,
+    /// Edges into it (what it used).
+    pub incoming: Vec<Link>,
+    /// For a needed step, the shortest evidence chain to the outcome (its last link
+    /// is the sink); `None` when no chain exists.
+    pub path_to_outcome: Option<Vec<Link>>,
+    /// Its verdict, reason and evidence.
+    pub finding: Finding,
+}
+
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "step {} ({} {})",
+            self.step,
+            self.kind.as_str(),
+            self.name
+        )?;
+        if let Some(d) = self.duplicate_of {
+            writeln!(f, "  duplicate of step {d} (same tool, input and output)")?;
+        }
+        for l in &self.outgoing {
+            match l.to {
+                Some(t) => writeln!(
+                    f,
+                    "  -> step {t} [{}] {}{}",
+                    l.level.as_str(),
+                    l.detail,
+                    match l.to_verdict {
+                        Some(Verdict::Redundant) => " (that step is redundant)",
+                        Some(Verdict::Unproven) => " (that step is unproven)",
+                        _ => "",
+                    }
+                )?,
+                None => writeln!(f, "  -> OUTCOME [{}] {}", l.level.as_str(), l.detail)?,
+            }
+        }
+        if self.outgoing.is_empty() {
+            writeln!(f, "  no later step used its output")?;
+        }
+        for l in &self.incoming {
+            writeln!(
+                f,
+                "  <- step {} [{}] {}",
+                l.from,
+                l.level.as_str(),
+                l.detail
+            )?;
+        }
+        match (&self.finding.verdict, &self.path_to_outcome) {
+            (Verdict::Needed, Some(path)) => {
+                let mut parts = vec![format!("step {}", self.step)];
+                for l in path {
+                    match l.to {
+                        Some(t) => {
+                            parts.push(format!("step {t} [{}: {}]", l.level.as_str(), l.detail))
+                        }
+                        None => parts.push(format!("OUTCOME ({})", l.detail)),
+                    }
+                }
+                writeln!(f, "  live: {}", parts.join(" -> "))
+            }
+            (Verdict::Needed, None) => {
+                writeln!(f, "  live: never flagged (user input or compaction)")
+            }
+            (v, _) => writeln!(
+                f,
+                "  {} [{}]: {}",
+                v.as_str(),
+                self.finding
+                    .evidence
+                    .map(EvidenceLevel::as_str)
+                    .unwrap_or("-"),
+                self.finding.reason.as_deref().unwrap_or("")
+            ),
+        }
+    }
+}
+
+/// Result of the analysis of one trace: the evidence edges and, per step (by
+/// [`StepId`]), whether it is live, its [`Finding`], its carried-context cost and
+/// the earlier step it duplicates.
 #[derive(Debug, Clone)]
 pub struct Analysis {
     /// Every evidence edge (a duplicate's edges are credited to the step it repeats).
     pub edges: Vec<Edge>,
     /// Per step (index = id − 1): reaches a sink.
-    pub live: Vec<bool>,
+    pub(crate) live: Vec<bool>,
     /// Per step: the verdict, its reason and evidence.
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// Per step: cost of carrying its output in later model calls of its context.
-    pub carried: Vec<Usd>,
+    pub(crate) carried: Vec<Usd>,
     /// Whether content evidence was available (the source carried content).
     pub content_checked: bool,
     /// Per step: the earlier step it duplicates.
-    pub duplicate_of: Vec<Option<usize>>,
+    pub(crate) duplicate_of: Vec<Option<usize>>,
 }
 
 /// Alternative producers remembered per ambiguous token.
@@ -406,13 +515,23 @@ fn approx_tokens(len: u64) -> u64 {
 }
 
 impl Edge {
-    /// The producer step (0-based index).
-    pub fn producer(&self) -> usize {
+    /// The producer step.
+    pub fn producer(&self) -> StepId {
+        StepId::from_index(self.from as usize)
+    }
+
+    /// The consumer step, or `None` for the outcome sink.
+    pub fn consumer(&self) -> Option<StepId> {
+        (self.to != SINK_NODE).then(|| StepId::from_index(self.to as usize))
+    }
+
+    /// The producer's index in [`Trace::steps`] (internal).
+    pub(crate) fn producer_idx(&self) -> usize {
         self.from as usize
     }
 
-    /// The consumer step (0-based index), or `None` for the outcome sink.
-    pub fn consumer(&self) -> Option<usize> {
+    /// The consumer's index in [`Trace::steps`], `None` for the sink (internal).
+    pub(crate) fn consumer_idx(&self) -> Option<usize> {
         (self.to != SINK_NODE).then_some(self.to as usize)
     }
 
@@ -434,6 +553,48 @@ impl Edge {
 }
 
 impl Analysis {
+    /// Number of steps analysed.
+    pub fn len(&self) -> usize {
+        self.findings.len()
+    }
+
+    /// Whether the trace had no steps.
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// The verdict on step `id`, its reason and evidence (`None` past the end).
+    pub fn finding(&self, id: StepId) -> Option<&Finding> {
+        self.findings.get(id.index())
+    }
+
+    /// Every step's finding, in step order.
+    pub fn findings(&self) -> impl Iterator<Item = (StepId, &Finding)> {
+        self.findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (StepId::from_index(i), f))
+    }
+
+    /// Whether step `id` reaches a sink through evidence of use.
+    pub fn is_live(&self, id: StepId) -> bool {
+        self.live.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// Cost of carrying step `id`'s output in the later model calls of its context.
+    pub fn carried(&self, id: StepId) -> Usd {
+        self.carried.get(id.index()).copied().unwrap_or(Usd::ZERO)
+    }
+
+    /// The earlier step that step `id` repeats (same tool, input and output).
+    pub fn duplicate_of(&self, id: StepId) -> Option<StepId> {
+        self.duplicate_of
+            .get(id.index())
+            .copied()
+            .flatten()
+            .map(StepId::from_index)
+    }
+
     /// Analyse `trace`; `prices` are used for the carried-context cost.
     pub fn run(trace: &Trace, prices: &PriceTable) -> Result<Analysis> {
         trace.validate()?;
@@ -821,13 +982,14 @@ impl Analysis {
                 e.from = o as u32;
             }
         }
-        b.edges.retain(|e| e.consumer() != Some(e.producer()));
+        b.edges
+            .retain(|e| e.consumer_idx() != Some(e.producer_idx()));
 
         // 7. liveness: reverse reachability from the sink, on a compressed (CSR)
         //    graph of consumer → producer edges, sorted by counting sort in O(E)
         //    Only evidence of use counts: delivery where no content could be checked
         //    leaves the step open (unproven), it does not make it needed.
-        let node_of = |e: &Edge| e.consumer().unwrap_or(n);
+        let node_of = |e: &Edge| e.consumer_idx().unwrap_or(n);
         let mut count = vec![0usize; n + 2];
         for e in b.edges.iter().filter(|e| e.is_use()) {
             count[node_of(e) + 1] += 1;
@@ -839,7 +1001,7 @@ impl Analysis {
         let mut fill = count.clone();
         for e in b.edges.iter().filter(|e| e.is_use()) {
             let c = node_of(e);
-            sorted[fill[c]] = (c as u32, e.producer() as u32);
+            sorted[fill[c]] = (c as u32, e.producer_idx() as u32);
             fill[c] += 1;
         }
         // within one consumer, producers ascending (Csr wants (u, v) order; the
@@ -898,7 +1060,7 @@ impl Analysis {
     pub fn unread_tools(&self, trace: &Trace) -> Vec<UnreadTool> {
         let mut has_reader = vec![false; trace.steps.len()];
         for e in self.edges.iter().filter(|e| e.is_use()) {
-            has_reader[e.producer()] = true;
+            has_reader[e.producer_idx()] = true;
         }
         trace
             .steps
@@ -942,8 +1104,8 @@ impl Analysis {
         }
         for e in self.edges.iter().filter(|e| e.level == EvidenceLevel::Ids) {
             if let (Some(&a), Some(b)) = (
-                idx.get(&e.producer()),
-                e.consumer().and_then(|t| idx.get(&t)),
+                idx.get(&e.producer_idx()),
+                e.consumer_idx().and_then(|t| idx.get(&t)),
             ) {
                 let (ra, rb) = (find(&mut parent, a), find(&mut parent, *b));
                 if ra != rb {
@@ -965,102 +1127,91 @@ impl Analysis {
         units
     }
 
-    /// The evidence chain of step `id`, in words: what consumed its output, the
-    /// path to the outcome when live, the verdict when not.
-    pub fn explain(&self, trace: &Trace, id: StepId) -> Option<String> {
+    /// The evidence chain of step `id` as data: what consumed its output, what it
+    /// consumed, the shortest path to the outcome when live, and its finding.
+    /// [`Explanation`]'s `Display` renders it in words (what `--explain` prints).
+    pub fn explanation(&self, trace: &Trace, id: StepId) -> Option<Explanation> {
         let i = id.index();
         let s = trace.step(id)?;
-        let mut out = String::new();
-        let name = s.tool.as_deref().or(s.model.as_deref()).unwrap_or("");
-        out.push_str(&format!("step {id} ({} {name})\n", s.kind.as_str()));
-        if let Some(d) = self.duplicate_of.get(i).copied().flatten() {
-            out.push_str(&format!(
-                "  duplicate of step {} (same tool, input and output)\n",
-                d + 1
-            ));
-        }
-        let mut any = false;
-        for e in self.edges.iter().filter(|e| e.producer() == i) {
-            any = true;
-            match e.consumer() {
-                Some(t) => out.push_str(&format!(
-                    "  -> step {} [{}] {}{}\n",
-                    t + 1,
-                    e.level.as_str(),
-                    e.describe(),
-                    match self.findings[t].verdict {
-                        Verdict::Needed => "",
-                        Verdict::Redundant => " (that step is redundant)",
-                        Verdict::Unproven => " (that step is unproven)",
-                    }
-                )),
-                None => out.push_str(&format!(
-                    "  -> OUTCOME [{}] {}\n",
-                    e.level.as_str(),
-                    e.describe()
-                )),
-            }
-        }
-        if !any {
-            out.push_str("  no later step used its output\n");
-        }
-        for e in self.edges.iter().filter(|e| e.consumer() == Some(i)) {
-            out.push_str(&format!(
-                "  <- step {} [{}] {}\n",
-                e.producer() + 1,
-                e.level.as_str(),
-                e.describe()
-            ));
-        }
-        if self.live[i] {
-            // shortest path to the sink
-            let mut pred: HashMap<usize, (usize, &Edge)> = HashMap::new();
-            let mut frontier = std::collections::VecDeque::from([i]);
-            let mut seen = HashSet::from([i]);
-            let mut end: Option<(usize, &Edge)> = None;
-            'bfs: while let Some(x) = frontier.pop_front() {
-                for e in self.edges.iter().filter(|e| e.producer() == x) {
-                    match e.consumer() {
-                        None => {
-                            end = Some((x, e));
-                            break 'bfs;
-                        }
-                        Some(t) if seen.insert(t) => {
-                            pred.insert(t, (x, e));
-                            frontier.push_back(t);
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            if let Some((mut x, sink_edge)) = end {
-                let mut chain = vec![format!("OUTCOME ({})", sink_edge.describe())];
-                while x != i {
-                    let Some(&(p, e)) = pred.get(&x) else { break };
-                    chain.push(format!(
-                        "step {} [{}: {}]",
-                        x + 1,
-                        e.level.as_str(),
-                        e.describe()
-                    ));
-                    x = p;
-                }
-                chain.push(format!("step {}", i + 1));
-                chain.reverse();
-                out.push_str(&format!("  live: {}\n", chain.join(" -> ")));
-            } else {
-                out.push_str("  live: never flagged (user input or compaction)\n");
-            }
+        let link = |e: &Edge| Link {
+            from: e.producer(),
+            to: e.consumer(),
+            level: e.level,
+            detail: e.describe(),
+            to_verdict: e.consumer_idx().map(|t| self.findings[t].verdict),
+        };
+        let outgoing: Vec<Link> = self
+            .edges
+            .iter()
+            .filter(|e| e.producer_idx() == i)
+            .map(link)
+            .collect();
+        let incoming: Vec<Link> = self
+            .edges
+            .iter()
+            .filter(|e| e.consumer_idx() == Some(i))
+            .map(link)
+            .collect();
+        let path_to_outcome = if self.live[i] {
+            self.path_to_sink(i)
+                .map(|p| p.into_iter().map(link).collect())
         } else {
-            let f = &self.findings[i];
-            out.push_str(&format!(
-                "  {} [{}]: {}\n",
-                f.verdict.as_str(),
-                f.evidence.map(EvidenceLevel::as_str).unwrap_or("-"),
-                f.reason.as_deref().unwrap_or("")
-            ));
+            None
+        };
+        Some(Explanation {
+            step: id,
+            kind: s.kind,
+            name: s
+                .tool
+                .as_deref()
+                .or(s.model.as_deref())
+                .unwrap_or("")
+                .to_owned(),
+            duplicate_of: self.duplicate_of(id),
+            outgoing,
+            incoming,
+            path_to_outcome,
+            finding: self.findings[i].clone(),
+        })
+    }
+
+    /// The evidence chain of step `id`, in words (see [`Analysis::explanation`]).
+    pub fn explain(&self, trace: &Trace, id: StepId) -> Option<String> {
+        self.explanation(trace, id).map(|e| e.to_string())
+    }
+
+    /// The shortest chain of evidence edges from step `i` to the sink.
+    fn path_to_sink(&self, i: usize) -> Option<Vec<&Edge>> {
+        let mut pred: HashMap<usize, (usize, &Edge)> = HashMap::new();
+        let mut frontier = std::collections::VecDeque::from([i]);
+        let mut seen = HashSet::from([i]);
+        while let Some(x) = frontier.pop_front() {
+            for e in self
+                .edges
+                .iter()
+                .filter(|e| e.producer_idx() == x && e.is_use())
+            {
+                match e.consumer_idx() {
+                    None => {
+                        let mut chain = vec![e];
+                        let mut y = x;
+                        while y != i {
+                            let (p, pe) = pred[&y];
+                            chain.push(pe);
+                            y = p;
+                        }
+                        chain.reverse();
+                        return Some(chain);
+                    }
+                    Some(t) if seen.insert(t) => {
+                        pred.insert(t, (x, e));
+                        frontier.push_back(t);
+                    }
+                    _ => {}
+                }
+            }
         }
-        Some(out)
+        None
     }
 }
 
@@ -1189,8 +1340,8 @@ impl Facts {
         let n = steps.len();
         let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
         for e in edges.iter().filter(|e| e.is_use()) {
-            if let Some(t) = e.consumer() {
-                users[e.producer()].push(t);
+            if let Some(t) = e.consumer_idx() {
+                users[e.producer_idx()].push(t);
             }
         }
         let mut delivered: Vec<Vec<usize>> = vec![Vec::new(); n];

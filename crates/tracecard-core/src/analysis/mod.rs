@@ -33,7 +33,7 @@ pub(crate) mod tokens;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use graph::{Analysis, Edge, Finding, Sink, UnreadTool, Verdict};
+pub use graph::{Analysis, Edge, Explanation, Finding, Link, Sink, UnreadTool, Verdict};
 
 use crate::model::{Outcome, OutcomeStatus, StepId, Trace, Warning};
 use crate::{Error, Result};

@@ -216,11 +216,11 @@ fn every_fixture_compiles_and_flags_respect_the_invariants() {
                 }
             }
             for e in a.edges.iter().filter(|e| e.is_use()) {
-                if e.consumer().is_none_or(|c| a.live[c]) {
+                if e.consumer().is_none_or(|c| a.is_live(c)) {
                     assert!(
-                        a.live[e.producer()],
+                        a.is_live(e.producer()),
                         "{name}: producer {} of a kept step is flagged",
-                        e.producer() + 1
+                        e.producer()
                     );
                 }
             }

@@ -204,19 +204,19 @@ fn dump(t: &Trace, a: &Analysis) -> String {
         "final={:?} content={:?}\n",
         t.outcome.final_step, t.source.content
     );
-    for (i, s) in t.steps.iter().enumerate() {
+    for s in &t.steps {
         out.push_str(&format!(
             "{} {:?} p={:?} live={} cons={:?} ctx={:?} r={:?} w={:?} st={:?} in={:?} out={:?} v={:?}\n",
-            s.id, s.kind, s.parent, a.live[i], s.links.consumes, s.links.context, s.links.reads, s.links.writes, s.status,
+            s.id, s.kind, s.parent, a.is_live(s.id), s.links.consumes, s.links.context, s.links.reads, s.links.writes, s.status,
             s.input.as_ref().and_then(|c| c.text.clone()), s.output.as_ref().and_then(|c| c.text.clone()),
-            (a.findings[i].verdict, a.findings[i].reason.clone())
+            a.finding(s.id).map(|f| (f.verdict, f.reason.clone()))
         ));
     }
     for e in &a.edges {
         out.push_str(&format!(
             "  {} -> {:?} {:?} {}\n",
-            e.producer() + 1,
-            e.consumer().map(|x| x + 1),
+            e.producer(),
+            e.consumer(),
             e.level,
             e.detail
         ));
@@ -225,9 +225,8 @@ fn dump(t: &Trace, a: &Analysis) -> String {
 }
 
 fn live_set(t: &Trace) -> Vec<bool> {
-    Analysis::run(t, PriceTable::bundled())
-        .expect("analysis")
-        .live
+    let a = Analysis::run(t, PriceTable::bundled()).expect("analysis");
+    t.steps.iter().map(|s| a.is_live(s.id)).collect()
 }
 
 proptest! {
@@ -261,31 +260,31 @@ proptest! {
         let a = Analysis::run(&t, PriceTable::bundled()).unwrap();
         // every producer (by evidence of use) of a live step, and of the outcome, is live
         for e in a.edges.iter().filter(|e| e.is_use()) {
-            let consumer_live = e.consumer().is_none_or(|c| a.live[c]);
+            let consumer_live = e.consumer().is_none_or(|c| a.is_live(c));
             if consumer_live {
-                prop_assert!(a.live[e.producer()], "edge {:?} into a live consumer from a flagged step", e);
+                prop_assert!(a.is_live(e.producer()), "edge {:?} into a live consumer from a flagged step", e);
             }
         }
         // no redundant step feeds a step that stays (needed or unproven)
-        let red = |i: usize| a.findings[i].verdict == Verdict::Redundant;
+        let red = |id: StepId| a.finding(id).is_some_and(|f| f.verdict == Verdict::Redundant);
         // (a dead store's write receipt may still have been delivered: its effect is gone)
         for e in &a.edges {
-            let dead_store = a.findings[e.producer()].reason.as_deref().is_some_and(|r| r.starts_with("overwritten by step"));
+            let dead_store = a.finding(e.producer()).and_then(|f| f.reason.as_deref()).is_some_and(|r| r.starts_with("overwritten by step"));
             if red(e.producer()) && (e.is_use() || !dead_store) {
                 prop_assert!(e.consumer().is_some_and(red), "edge {:?} from a redundant step into a kept one\n{}", e, dump(&t, &a));
             }
         }
-        for (i, f) in a.findings.iter().enumerate() {
-            prop_assert_eq!(f.verdict == Verdict::Needed, a.live[i]);
+        for (id, f) in a.findings() {
+            prop_assert_eq!(f.verdict == Verdict::Needed, a.is_live(id));
             prop_assert_eq!(f.reason.is_some(), f.verdict != Verdict::Needed);
         }
         // every ancestor of the outcome survives the joint removal, and the built-in
         // replayer agrees the outcome survives it
-        let flagged: Vec<StepId> = t.steps.iter().filter(|s| red(s.id.index())).map(|s| s.id).collect();
+        let flagged: Vec<StepId> = t.steps.iter().filter(|s| red(s.id)).map(|s| s.id).collect();
         let mut ancestors = vec![false; t.steps.len()];
-        let mut stack: Vec<usize> = a.edges.iter().filter(|e| e.consumer().is_none()).map(|e| e.producer()).collect();
+        let mut stack: Vec<StepId> = a.edges.iter().filter(|e| e.consumer().is_none()).map(|e| e.producer()).collect();
         while let Some(x) = stack.pop() {
-            if !std::mem::replace(&mut ancestors[x], true) {
+            if !std::mem::replace(&mut ancestors[x.index()], true) {
                 stack.extend(a.edges.iter().filter(|e| e.is_use() && e.consumer() == Some(x)).map(|e| e.producer()));
             }
         }
@@ -305,12 +304,12 @@ proptest! {
         let mut t2 = t.clone();
         t2.steps[c].links.consumes.push(StepId::from_index(p));
         let after = Analysis::run(&t2, PriceTable::bundled()).unwrap();
-        for i in 0..t.steps.len() {
-            let was = before.findings[i].verdict == Verdict::Redundant;
-            let is = after.findings[i].verdict == Verdict::Redundant;
+        for s in &t.steps {
+            let red = |a: &Analysis, id: StepId| a.finding(id).is_some_and(|f| f.verdict == Verdict::Redundant);
+            let (was, is) = (red(&before, s.id), red(&after, s.id));
             // the one exception: a duplicate whose original is now kept
-            let dup_of_kept = after.duplicate_of[i].is_some_and(|o| after.findings[o].verdict != Verdict::Redundant);
-            prop_assert!(was || !is || dup_of_kept, "step {} became redundant\n{}", i + 1, dump(&t2, &after));
+            let dup_of_kept = after.duplicate_of(s.id).is_some_and(|o| !red(&after, o));
+            prop_assert!(was || !is || dup_of_kept, "step {} became redundant\n{}", s.id, dump(&t2, &after));
         }
     }
 
