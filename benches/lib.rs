@@ -131,7 +131,11 @@ pub fn claude_code_session(steps: usize) -> String {
             200 + k % 700,
             40 + k % 300
         );
-        let model = if k.is_multiple_of(9) { "claude-sonnet-4-5-20250929" } else { "claude-opus-4-6" };
+        let model = if k.is_multiple_of(9) {
+            "claude-sonnet-4-5-20250929"
+        } else {
+            "claude-opus-4-6"
+        };
         let msg = format!("\"msg_{k:020}\"");
         let req = format!("\"req_{k:020}\"");
         let toolu = format!("toolu_{k:020}");
