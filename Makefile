@@ -16,7 +16,7 @@ NODE_DIR := bindings/node
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
-.PHONY: help setup demo test test-rust test-python test-browser test-e2e test-node claude-code-cli lint fmt bench hostile check-tools clean
+.PHONY: help setup demo test test-rust test-python test-browser test-e2e test-node claude-code-cli lint fmt bench bench-peer hostile check-tools clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,6 +78,9 @@ hostile: ## Longer hostile-input campaign: every fixture, 5 seeds (make test run
 
 bench: ## Run the criterion benchmarks (figures go in BENCHMARKS.md)
 	$(CARGO) bench -p tracecard-benches
+
+bench-peer: ## Side by side with ccusage (installed from npm under target/peer if missing): CPU-s and ratio, plus the 100k-step session's peak RSS
+	scripts/bench-peer
 
 clean: ## Remove build outputs and the venv
 	rm -rf target .venv $(PY_DIR)/python/tracecard/*.so $(NODE_DIR)/*.node $(NODE_DIR)/node_modules

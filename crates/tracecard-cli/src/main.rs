@@ -64,9 +64,15 @@ enum Command {
         /// stderr instead of the cards.
         #[arg(long)]
         summary: bool,
-        /// Skip the redundancy analysis (prices and tokens only).
+        /// Skip the redundancy analysis (prices and tokens only). Step content is
+        /// then not kept at all (not even hashed): the cost-only path.
         #[arg(long)]
         no_analysis: bool,
+        /// Keep at most BYTES of each piece of step content (tool arguments and
+        /// results, model outputs) for the analysis; bounds memory on huge sessions.
+        /// Hashes and lengths stay those of the whole text.
+        #[arg(long, value_name = "BYTES")]
+        max_content: Option<usize>,
         /// Print the evidence chain of one step (by card id) to stdout instead of
         /// the cards: what consumed its output, its path to the outcome, or why it is
         /// redundant. Needs a single session.
@@ -132,6 +138,27 @@ enum Command {
     /// Pair baseline and treated runs of the same tasks: regressions, recoveries,
     /// median cost change with a bootstrap interval, cost per successful task.
     Evaluate(costcraft_cmd::EvaluateArgs),
+    /// Tokens and cost only, like ccusage: one row per session, then per day and
+    /// model, then the total. No analysis and no content is kept.
+    ///
+    /// Session columns: session, last activity (UTC), models, input, output,
+    /// cache_create (5m + 1h writes), cache_read, total_tokens, cost_usd. Daily
+    /// columns: date (UTC, from each step's start), model, the same token columns
+    /// and cost_usd. Steps of unknown price count as $0 and are marked `+?`.
+    Cost {
+        /// Trace files or directories (e.g. `~/.claude/projects`).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Price file overriding the bundled table.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+        /// Force the input format instead of detecting it.
+        #[arg(long = "from", value_name = "FORMAT")]
+        from: Option<String>,
+        /// Print JSON (`{sessions, daily, totals}`) instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// Queries straight on traces, without building cards.
     #[command(subcommand)]
     Query(Query),
@@ -292,6 +319,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             from,
             summary,
             no_analysis,
+            max_content,
             explain,
             replayer,
             replay_budget,
@@ -319,7 +347,19 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         ),
                         None => compiler,
                     };
-                    compile(&paths, format, output.as_deref(), from, summary, &compiler)
+                    let content = import::ContentOptions {
+                        skip: no_analysis,
+                        max_bytes: max_content,
+                    };
+                    compile(
+                        &paths,
+                        format,
+                        output.as_deref(),
+                        from,
+                        summary,
+                        &compiler,
+                        content,
+                    )
                 }
             }
         }
@@ -343,6 +383,16 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Distill(a) => costcraft_cmd::distill(a),
         Command::CheckRules(a) => costcraft_cmd::check_rules(a),
         Command::Evaluate(a) => costcraft_cmd::evaluate(a),
+        Command::Cost {
+            paths,
+            prices,
+            from,
+            json,
+        } => {
+            let from = parse_from(from)?;
+            let table = load_prices(prices.as_deref())?;
+            cost(&paths, from, &table, json)
+        }
         Command::Query(Query::UnreadTools {
             paths,
             from,
@@ -596,6 +646,7 @@ fn compile(
     from: Option<Format>,
     summary: bool,
     compiler: &Compiler,
+    content: import::ContentOptions,
 ) -> Result<ExitCode, Failure> {
     let mut files = Vec::new();
     let mut explicit = std::collections::HashSet::new();
@@ -640,7 +691,7 @@ fn compile(
             };
             let cards = match fmt {
                 None if !explicit.contains(path) => Ok(Vec::new()),
-                _ => import::load(path, fmt)
+                _ => import::load_with(path, fmt, content)
                     .and_then(|ts| ts.iter().map(|t| compiler.compile(t)).collect()),
             };
             bar.inc(1);
@@ -829,4 +880,238 @@ fn print_summary(cards: &[TraceCard]) -> Result<(), Failure> {
         total
     )?;
     Ok(())
+}
+
+/// One session's totals for `tracecard cost`.
+struct SessionCost {
+    id: String,
+    last: Option<String>,
+    models: std::collections::BTreeSet<String>,
+    tokens: tracecard_core::TokenUsage,
+    cost: Usd,
+    unpriced: u64,
+    /// (UTC date, model) → tokens, cost, unpriced steps.
+    days: std::collections::BTreeMap<(String, String), (tracecard_core::TokenUsage, Usd, u64)>,
+}
+
+fn session_cost(trace: &tracecard_core::Trace, card: &TraceCard) -> SessionCost {
+    let mut s = SessionCost {
+        id: card.session_id.clone(),
+        last: None,
+        models: Default::default(),
+        tokens: card.tokens,
+        cost: card.total_cost_usd,
+        unpriced: card.unpriced_steps,
+        days: Default::default(),
+    };
+    let mut last = None;
+    for (st, cs) in trace.steps.iter().zip(&card.steps) {
+        let at = st.ended_at.or(st.started_at);
+        if at.is_some() && at > last {
+            last = at;
+        }
+        if st.tokens.is_empty() && cs.cost_usd.unwrap_or(Usd::ZERO) == Usd::ZERO {
+            continue;
+        }
+        let model = st.model.clone().unwrap_or_else(|| "-".into());
+        s.models.insert(model.clone());
+        let day = st
+            .started_at
+            .or(st.ended_at)
+            .or(trace.started_at)
+            .map(|t| t.to_string().chars().take(10).collect())
+            .unwrap_or_else(|| "unknown".into());
+        let e = s.days.entry((day, model)).or_default();
+        e.0 = e.0.add(&st.tokens);
+        e.1 += cs.cost_usd.unwrap_or(Usd::ZERO);
+        e.2 += u64::from(cs.cost_usd.is_none());
+    }
+    s.last = last.map(|t| t.to_string());
+    s
+}
+
+fn cost(
+    paths: &[PathBuf],
+    from: Option<Format>,
+    table: &PriceTable,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    let mut files = Vec::new();
+    let mut explicit = std::collections::HashSet::new();
+    for p in paths {
+        if p.is_dir() {
+            let (found, _notes) = import::discover_noting(p)?;
+            files.extend(found);
+        } else {
+            explicit.insert(p.clone());
+            files.push(p.clone());
+        }
+    }
+    let compiler = Compiler::new().prices(table).analyze(false);
+    let content = import::ContentOptions {
+        skip: true,
+        max_bytes: None,
+    };
+    let results: Vec<Result<Vec<SessionCost>, tracecard_core::Error>> = files
+        .par_iter()
+        .map(|path| {
+            let fmt = match from {
+                Some(f) => Some(f),
+                None => import::detect(path)?,
+            };
+            if fmt.is_none() && !explicit.contains(path) {
+                return Ok(Vec::new());
+            }
+            import::load_with(path, fmt, content)?
+                .iter()
+                .map(|t| Ok(session_cost(t, &compiler.compile(t)?)))
+                .collect()
+        })
+        .collect();
+    let mut sessions = Vec::new();
+    let mut failed = 0usize;
+    for r in results {
+        match r {
+            Ok(s) => sessions.extend(s),
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    let mut daily: std::collections::BTreeMap<
+        (String, String),
+        (tracecard_core::TokenUsage, Usd, u64),
+    > = Default::default();
+    for s in &sessions {
+        for (k, v) in &s.days {
+            let e = daily.entry(k.clone()).or_default();
+            e.0 = e.0.add(&v.0);
+            e.1 += v.1;
+            e.2 += v.2;
+        }
+    }
+    let total_tokens = sessions
+        .iter()
+        .fold(tracecard_core::TokenUsage::default(), |a, s| {
+            a.add(&s.tokens)
+        });
+    let total_cost: Usd = sessions.iter().map(|s| s.cost).sum();
+    let total_unpriced: u64 = sessions.iter().map(|s| s.unpriced).sum();
+    let cw = |t: &tracecard_core::TokenUsage| t.cache_write_5m.saturating_add(t.cache_write_1h);
+    let mut out = std::io::stdout().lock();
+    if json {
+        let tok = |t: &tracecard_core::TokenUsage| {
+            serde_json::json!({
+                "inputTokens": t.input,
+                "outputTokens": t.output,
+                "cacheCreationTokens": cw(t),
+                "cacheReadTokens": t.cache_read,
+                "totalTokens": t.total(),
+            })
+        };
+        let with = |mut v: serde_json::Value, extra: serde_json::Value| {
+            if let (Some(o), serde_json::Value::Object(e)) = (v.as_object_mut(), extra) {
+                o.extend(e);
+            }
+            v
+        };
+        let doc = serde_json::json!({
+            "sessions": sessions.iter().map(|s| with(tok(&s.tokens), serde_json::json!({
+                "session": s.id,
+                "lastActivity": s.last,
+                "models": s.models,
+                "totalCost": s.cost.to_f64(),
+                "unpricedSteps": s.unpriced,
+            }))).collect::<Vec<_>>(),
+            "daily": daily.iter().map(|((d, m), (t, c, u))| with(tok(t), serde_json::json!({
+                "date": d,
+                "model": m,
+                "totalCost": c.to_f64(),
+                "unpricedSteps": u,
+            }))).collect::<Vec<_>>(),
+            "totals": with(tok(&total_tokens), serde_json::json!({
+                "totalCost": total_cost.to_f64(),
+                "unpricedSteps": total_unpriced,
+            })),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        let unk = |n: u64| if n > 0 { "+?" } else { "" };
+        writeln!(
+            out,
+            "{:<38} {:<24} {:<28} {:>10} {:>10} {:>12} {:>14} {:>14} {:>12}",
+            "session",
+            "last_activity",
+            "models",
+            "input",
+            "output",
+            "cache_create",
+            "cache_read",
+            "total_tokens",
+            "cost_usd"
+        )?;
+        for s in &sessions {
+            let models = s.models.iter().cloned().collect::<Vec<_>>().join(",");
+            writeln!(
+                out,
+                "{:<38} {:<24} {:<28} {:>10} {:>10} {:>12} {:>14} {:>14} {:>10.4}{:<2}",
+                s.id.chars().take(38).collect::<String>(),
+                s.last.as_deref().unwrap_or("-"),
+                models.chars().take(28).collect::<String>(),
+                s.tokens.input,
+                s.tokens.output,
+                cw(&s.tokens),
+                s.tokens.cache_read,
+                s.tokens.total(),
+                s.cost.to_f64(),
+                unk(s.unpriced)
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<10} {:<32} {:>10} {:>10} {:>12} {:>14} {:>14} {:>12}",
+            "date",
+            "model",
+            "input",
+            "output",
+            "cache_create",
+            "cache_read",
+            "total_tokens",
+            "cost_usd"
+        )?;
+        for ((d, m), (t, c, u)) in &daily {
+            writeln!(
+                out,
+                "{:<10} {:<32} {:>10} {:>10} {:>12} {:>14} {:>14} {:>10.4}{:<2}",
+                d,
+                m.chars().take(32).collect::<String>(),
+                t.input,
+                t.output,
+                cw(t),
+                t.cache_read,
+                t.total(),
+                c.to_f64(),
+                unk(*u)
+            )?;
+        }
+        writeln!(
+            out,
+            "\ntotal: {} session(s), {} tokens (input {}, output {}, cache_create {}, cache_read {}), ${:.4}{}",
+            sessions.len(),
+            total_tokens.total(),
+            total_tokens.input,
+            total_tokens.output,
+            cw(&total_tokens),
+            total_tokens.cache_read,
+            total_cost.to_f64(),
+            unk(total_unpriced)
+        )?;
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -63,6 +63,7 @@ warning_codes! {
     BadMetadata = "bad_metadata" => "A record's metadata is not valid JSON; the attributes in it were ignored.",
     ChildBeforeParent = "child_before_parent" => "A span starts before the sub-agent spawn that would contain it; it is not nested.",
     CompactionUnmatched = "compaction_unmatched" => "A compaction agent matches no compaction boundary record; a compaction step was added for it.",
+    ContentTruncated = "content_truncated" => "Content longer than --max-content keeps only its first bytes; hashes and lengths are of the whole text.",
     CostCountMismatch = "cost_count_mismatch" => "The number of cost entries differs from the number of model calls.",
     DeniedToolCalls = "denied_tool_calls" => "Tool calls were denied (by the user, a hook or the configuration) and did not run.",
     DuplicateRecord = "duplicate_record" => "A line repeats an earlier line byte for byte; it is counted once.",

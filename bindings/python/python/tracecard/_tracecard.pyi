@@ -68,6 +68,7 @@ WarningCode = Literal[
     "bad_metadata",
     "child_before_parent",
     "compaction_unmatched",
+    "content_truncated",
     "cost_count_mismatch",
     "denied_tool_calls",
     "duplicate_record",

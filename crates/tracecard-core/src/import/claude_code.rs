@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::Result;
 use crate::import::json::{At, text_of};
-use crate::import::{Input, JsonLines, jsonl};
+use crate::import::{ContentOptions, Input, JsonLines, jsonl_with};
 use crate::model::{Content, Step, StepId, StepKind, StepStatus, TokenUsage, Trace, Warning};
 use crate::money::Usd;
 
@@ -73,13 +73,13 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
 /// Import one session (plus its `subagents/` files when present).
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let text = input.text()?;
-    let main = jsonl(&input.path, text)?;
+    let main = jsonl_with(&input.path, text, parse_record)?;
     let mut files: Vec<(PathBuf, JsonLines)> = vec![(input.path.clone(), main)];
     let mut warnings = Vec::new();
     for p in subagent_files(&input.path) {
         match Input::read(&p).and_then(|i| {
             let t = i.text()?;
-            jsonl(&p, t)
+            jsonl_with(&p, t, parse_record)
         }) {
             Ok(j) => files.push((p, j)),
             Err(e) => warnings.push(Warning::at(
@@ -186,6 +186,7 @@ struct Agent {
 
 struct Builder<'a> {
     files: &'a [(PathBuf, JsonLines)],
+    content: ContentOptions,
     trace: Trace,
     streams: Vec<Stream<'a>>,
     agents: Vec<Agent>,
@@ -231,6 +232,7 @@ impl<'a> Builder<'a> {
         }
         let mut b = Builder {
             files,
+            content: input.content,
             trace,
             streams: Vec::new(),
             agents: Vec::new(),
@@ -991,7 +993,7 @@ impl<'a> Builder<'a> {
                     s.push('\n');
                 }
                 s.push_str(&piece);
-                st.output = Some(Content::full(s));
+                st.output = Some(unhashed(s));
             }
         }
         Ok(())
@@ -1018,7 +1020,7 @@ impl<'a> Builder<'a> {
         st.agent = self.agent_name(si);
         st.tool = Some(name.to_string());
         st.started_at = rec.ts;
-        st.input = Some(Content::full(args));
+        st.input = Some(unhashed(args));
         st.links.tool_call_id = id.clone();
         st.links.consumes = vec![llm];
         st.source_ref = id.clone();
@@ -1090,7 +1092,7 @@ impl<'a> Builder<'a> {
             };
             let denial = denial_of(v, is_err, &text);
             if let Some(st) = self.trace.step_mut(step) {
-                st.output = Some(Content::full(text.clone()));
+                st.output = Some(unhashed(text.clone()));
                 st.ended_at = rec.ts;
                 if let Some(d) = &denial {
                     st.status = StepStatus::Denied;
@@ -1160,7 +1162,7 @@ impl<'a> Builder<'a> {
         if a.bool(v, "isCompactSummary")? == Some(true)
             && let Some(c) = self.last_compaction.and_then(|c| self.trace.step_mut(c))
         {
-            c.output = Some(Content::full(text));
+            c.output = Some(unhashed(text));
             return Ok(());
         }
         let kind = self
@@ -1174,7 +1176,7 @@ impl<'a> Builder<'a> {
             if let Some(p) = self.agent_parent(si).and_then(|p| self.trace.step_mut(p))
                 && (p.kind == StepKind::Compaction || p.input.is_none())
             {
-                p.input = Some(Content::full(text));
+                p.input = Some(unhashed(text));
             }
             return Ok(());
         }
@@ -1187,7 +1189,7 @@ impl<'a> Builder<'a> {
         st.agent = self.agent_name(si);
         st.started_at = rec.ts;
         st.ended_at = rec.ts;
-        st.output = Some(Content::full(text));
+        st.output = Some(unhashed(text));
         st.source_ref = a.str(v, "uuid")?.map(str::to_string);
         let id = self.trace.push(st);
         self.deliver(si, id);
@@ -1235,7 +1237,7 @@ impl<'a> Builder<'a> {
         st.agent = self.agent_name(si);
         st.started_at = rec.ts;
         st.ended_at = rec.ts;
-        st.output = Some(Content::full(text));
+        st.output = Some(unhashed(text));
         st.source_ref = a.str(rec.v, "uuid")?.map(str::to_string);
         st.attributes
             .insert("event".into(), "task_notification".into());
@@ -1329,7 +1331,7 @@ impl<'a> Builder<'a> {
                     st.started_at = rec.ts;
                     st.ended_at = rec.ts;
                     st.tokens = TokenUsage::from_exclusive(input, cr, w5, w1, out);
-                    st.output = Some(Content::full(text));
+                    st.output = Some(unhashed(text));
                     st.source_ref = Some(format!("toolUseResult.usage of {tool_id}"));
                     st.attributes
                         .insert("synthesized".into(), "task_result_usage".into());
@@ -1402,7 +1404,7 @@ impl<'a> Builder<'a> {
                 .map(|m| m.text.clone())
                 .unwrap_or_default();
             self.trace.outcome.final_step = Some(f);
-            self.trace.outcome.answer = Some(Content::full(text));
+            self.trace.outcome.answer = Some(unhashed(text));
         }
         self.trace.outcome.reason =
             Some("Claude Code transcripts carry no success flag; outcome unknown".into());
@@ -1525,7 +1527,45 @@ impl<'a> Builder<'a> {
                 None,
             ));
         }
-        self.trace
+        let mut trace = self.trace;
+        finish_content(&mut trace, self.content);
+        trace
+    }
+}
+
+/// Content whose hash is filled in by [`finish_content`]: a model call's output
+/// grows block by block, and hashing it at every block was quadratic.
+fn unhashed(text: impl Into<String>) -> Content {
+    let text = text.into();
+    Content {
+        hash: String::new(),
+        len: text.len() as u64,
+        text: Some(text),
+    }
+}
+
+/// Hash every piece of content once, in parallel, or drop it all when the caller
+/// asked for no content (the cost-only path: nothing is hashed).
+fn finish_content(trace: &mut Trace, opts: ContentOptions) {
+    use rayon::prelude::*;
+    if opts.skip {
+        for s in &mut trace.steps {
+            s.input = None;
+            s.output = None;
+        }
+        trace.outcome.answer = None;
+        return;
+    }
+    let fill = |c: &mut Content| {
+        if c.hash.is_empty() {
+            c.hash = crate::model::content_hash(c.text.as_deref().unwrap_or_default());
+        }
+    };
+    trace.steps.par_iter_mut().for_each(|s| {
+        s.input.iter_mut().chain(s.output.iter_mut()).for_each(fill);
+    });
+    if let Some(a) = &mut trace.outcome.answer {
+        fill(a);
     }
 }
 
@@ -1661,4 +1701,160 @@ fn meta_tool_use_id(p: &Path) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+}
+
+/// One record parsed into a `Value` of only what the importer reads: top-level fields
+/// outside [`prune::RECORD`] are skipped (still checked as JSON), the `toolUseResult`
+/// copy of every tool output (a third of a real transcript's bytes) keeps only the
+/// fields read, `progress.data` only its type, agent id and mirrored message, and
+/// `message` only model, id, content, usage and stop reason. A line that is not an
+/// object parses as before (the importer reports it). Less to allocate, and less kept
+/// alive while the streams are merged.
+fn parse_record(line: &str) -> serde_json::Result<Value> {
+    if !line.trim_start().starts_with('{') {
+        return serde_json::from_str(line);
+    }
+    let mut de = serde_json::Deserializer::from_str(line);
+    let v = serde::de::DeserializeSeed::deserialize(prune::Record, &mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+mod prune {
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    /// Top-level record fields the importer reads (`message`, `data` and
+    /// `toolUseResult` are pruned further).
+    pub(super) const RECORD: &[&str] = &[
+        "type",
+        "subtype",
+        "uuid",
+        "parentUuid",
+        "isSidechain",
+        "timestamp",
+        "cwd",
+        "version",
+        "gitBranch",
+        "sessionId",
+        "summary",
+        "totalCostUSD",
+        "requestId",
+        "isApiErrorMessage",
+        "origin",
+        "isMeta",
+        "isCompactSummary",
+        "compactMetadata",
+        "toolDenialKind",
+        "permissionDecision",
+        "parentToolUseID",
+    ];
+    /// Fields of `message` the importer reads.
+    const MESSAGE: &[&str] = &["model", "id", "content", "usage", "stop_reason"];
+    /// Fields of `toolUseResult` the importer reads.
+    const TOOL_USE_RESULT: &[&str] = &["agentId", "isAsync", "status", "backgroundTaskId", "usage"];
+    /// Fields of `progress.data` the importer reads.
+    const PROGRESS_DATA: &[&str] = &["type", "agentId", "message"];
+
+    /// A top-level record object.
+    pub(super) struct Record;
+
+    impl<'de> DeserializeSeed<'de> for Record {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_map(RecordVisitor)
+        }
+    }
+
+    struct RecordVisitor;
+
+    impl<'de> Visitor<'de> for RecordVisitor {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object record")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(k) = m.next_key::<String>()? {
+                let v = match k.as_str() {
+                    "message" => m.next_value_seed(Pick(MESSAGE, true))?,
+                    "toolUseResult" => m.next_value_seed(Pick(TOOL_USE_RESULT, false))?,
+                    "data" => m.next_value_seed(Pick(PROGRESS_DATA, false))?,
+                    k if RECORD.contains(&k) => m.next_value::<Value>()?,
+                    _ => {
+                        m.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                out.insert(k, v);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+
+    /// An object reduced to the `.0` fields. Any other JSON value is kept as it is
+    /// when `.1` (so a wrong type is still reported), else it becomes `null` (read
+    /// only when it is an object).
+    struct Pick(&'static [&'static str], bool);
+
+    impl<'de> DeserializeSeed<'de> for Pick {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Pick {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(k) = m.next_key::<String>()? {
+                if self.0.contains(&k.as_str()) {
+                    let v = m.next_value::<Value>()?;
+                    out.insert(k, v);
+                } else {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Value::Object(out))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            if self.1 {
+                while let Some(v) = s.next_element::<Value>()? {
+                    out.push(v);
+                }
+                return Ok(Value::Array(out));
+            }
+            while s.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Value::Null)
+        }
+        fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+            Ok(if self.1 { Value::Bool(b) } else { Value::Null })
+        }
+        fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+            Ok(if self.1 { Value::from(n) } else { Value::Null })
+        }
+        fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+            Ok(if self.1 { Value::from(n) } else { Value::Null })
+        }
+        fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+            Ok(if self.1 { Value::from(n) } else { Value::Null })
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(if self.1 {
+                Value::String(v.to_owned())
+            } else {
+                Value::Null
+            })
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+    }
 }
