@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use tracecard_core::{Compiler, Format, PriceTable, TraceCard, Usd, import};
 
 mod costcraft_cmd;
+mod guard_cmd;
 
 /// Where an agent session's money went, which steps were wasted, and why.
 #[derive(Parser)]
@@ -132,6 +133,11 @@ enum Command {
     /// Pair baseline and treated runs of the same tasks: regressions, recoveries,
     /// median cost change with a bootstrap interval, cost per successful task.
     Evaluate(costcraft_cmd::EvaluateArgs),
+    /// Claude Code `PreToolUse` hook: deny a pending tool call that an active
+    /// prune rule of rules.yaml matches (docs/guard.md). Reads the hook's JSON on
+    /// stdin; prints the deny JSON (exit 0) or nothing (exit 0, allowed). Fails
+    /// open: any error exits 1 with one line on stderr, never 2.
+    Guard(guard_cmd::GuardArgs),
     /// Queries straight on traces, without building cards.
     #[command(subcommand)]
     Query(Query),
@@ -206,6 +212,21 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("internal error{at} (a tracecard bug, please report it)");
     }));
+    // The hook must never exit 2 (Claude Code would block the tool): usage errors
+    // of `guard` exit 1.
+    if std::env::args().nth(1).as_deref() == Some("guard") {
+        return match Cli::try_parse() {
+            Ok(Cli {
+                command: Command::Guard(a),
+            }) => guard_cmd::guard(a),
+            Ok(_) => guard_cmd::fail("unexpected command"),
+            Err(e) if !e.use_stderr() => {
+                let _ = e.print();
+                ExitCode::SUCCESS
+            }
+            Err(e) => guard_cmd::fail(e.to_string().lines().next().unwrap_or("bad arguments")),
+        };
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -333,6 +354,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Distill(a) => costcraft_cmd::distill(a),
         Command::CheckRules(a) => costcraft_cmd::check_rules(a),
         Command::Evaluate(a) => costcraft_cmd::evaluate(a),
+        Command::Guard(a) => Ok(guard_cmd::guard(a)),
         Command::Query(Query::UnreadTools {
             paths,
             from,
