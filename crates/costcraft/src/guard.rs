@@ -43,6 +43,12 @@ pub struct GuardOptions {
     /// Also enforce `held_back` prune rules (an ablation for the transfer study;
     /// never what `tracecard guard` does). Quarantined rules never deny.
     pub include_held_back: bool,
+    /// Also enforce `after: repeat_after_change` rules. Off by default: such a
+    /// rule says an identical call is waste although something that may change
+    /// its result ran since; whether the change touched it is a property of the
+    /// task, not of the call, and the transfer study (BENCHMARKS.md) measured them
+    /// breaking sessions of task kinds they were not learnt from.
+    pub repeat_after_change: bool,
 }
 
 impl Default for GuardOptions {
@@ -50,6 +56,7 @@ impl Default for GuardOptions {
         GuardOptions {
             min_support: 1,
             include_held_back: false,
+            repeat_after_change: false,
         }
     }
 }
@@ -349,6 +356,7 @@ pub fn may_deny(r: &Rule, opts: &GuardOptions) -> bool {
         && (r.status == RuleStatus::Active
             || (opts.include_held_back && r.status == RuleStatus::HeldBack))
         && r.support.sessions >= opts.min_support
+        && (opts.repeat_after_change || r.matcher.after != After::RepeatAfterChange)
 }
 
 /// `<rule id>: <reason> (redundant in N steps of M sessions across T tasks; K

@@ -24,6 +24,10 @@ pub struct GuardArgs {
     /// Rules with support in fewer distinct sessions never deny.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub min_support: usize,
+    /// Also enforce `after: repeat_after_change` rules (off by default: an
+    /// intervening change may have changed the result; see docs/guard.md).
+    #[arg(long)]
+    pub allow_repeat_after_change: bool,
     /// Allow everything; log what would have been denied (see --log).
     #[arg(long)]
     pub dry_run: bool,
@@ -62,6 +66,7 @@ fn run(a: &GuardArgs) -> Result<Option<String>, String> {
         &GuardOptions {
             min_support: a.min_support,
             include_held_back: false,
+            repeat_after_change: a.allow_repeat_after_change,
         },
     );
     let mut stdin = String::new();
