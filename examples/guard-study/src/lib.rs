@@ -104,8 +104,10 @@ pub fn distil(seeds: &[u64]) -> RuleSet {
             Session::compile(trace, &Compiler::new().replayer(&r)).expect("an ops session compiles")
         })
         .collect();
-    let mut policy = Policy::default();
-    policy.allow_backfire = costcraft::backfire::Guard::ALL.into_iter().collect();
+    let policy = Policy {
+        allow_backfire: costcraft::backfire::Guard::ALL.into_iter().collect(),
+        ..Policy::default()
+    };
     costcraft::distill(sessions, &policy)
         .expect("distillation of ops sessions")
         .rules
@@ -380,6 +382,31 @@ pub struct Config {
     pub eval: usize,
 }
 
+/// Denied calls of one run: (baseline step id, rule id).
+pub type Denied = Vec<(u32, String)>;
+
+/// A regression of the prune-rule lane: (split, seed, denied calls).
+pub type Regression = (String, u64, Denied);
+
+/// One rule enforced alone on one split.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleRow {
+    /// Rule id.
+    pub id: String,
+    /// Its status in rules.yaml.
+    pub status: String,
+    /// Its `after` pattern.
+    pub after: String,
+    /// Split.
+    pub split: String,
+    /// Denied calls.
+    pub denies: usize,
+    /// Sessions that passed and now fail.
+    pub regressions: usize,
+    /// USD saved.
+    pub saved_usd: Usd,
+}
+
 /// The whole study.
 #[derive(Debug, Clone, Serialize)]
 pub struct Study {
@@ -396,7 +423,7 @@ pub struct Study {
     /// Table rows.
     pub rows: Vec<Row>,
     /// Regressions of the prune-rule lane: (split, seed, denied calls).
-    pub prune_regressions: Vec<(String, u64, Vec<(u32, String)>)>,
+    pub prune_regressions: Vec<Regression>,
 }
 
 impl Study {
@@ -511,12 +538,8 @@ pub fn render(s: &Study) -> String {
     out
 }
 
-/// Per rule that may deny (held-back ones included), enforced alone: (rule id,
-/// status, `after`, split, denies, regressions, USD saved).
-pub fn per_rule(
-    s: &Study,
-    rules: &RuleSet,
-) -> Vec<(String, String, String, String, usize, usize, Usd)> {
+/// Per prune rule that may deny in the all-rules lane, enforced alone.
+pub fn per_rule(s: &Study, rules: &RuleSet) -> Vec<RuleRow> {
     let mut out = Vec::new();
     let opts = GuardOptions {
         include_held_back: true,
@@ -541,15 +564,15 @@ pub fn per_rule(
                 .map(|&x| run_one(x, &Decider::Guard(&g)))
                 .collect();
             let row = row(split, Lane::PruneRules, &runs);
-            out.push((
-                r.id.clone(),
-                format!("{:?}", r.status),
-                r.matcher.after.as_str().to_string(),
-                split.to_string(),
-                row.denies,
-                row.regressions,
-                row.saved_usd,
-            ));
+            out.push(RuleRow {
+                id: r.id.clone(),
+                status: format!("{:?}", r.status),
+                after: r.matcher.after.as_str().to_string(),
+                split: split.to_string(),
+                denies: row.denies,
+                regressions: row.regressions,
+                saved_usd: row.saved_usd,
+            });
         }
     }
     out

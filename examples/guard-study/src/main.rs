@@ -46,10 +46,16 @@ fn main() -> ExitCode {
     }
     if per_rule {
         let rules = guard_study::distil(&s.train_seeds);
-        for (id, st, after, split, d, reg, saved) in guard_study::per_rule(&s, &rules) {
+        for r in guard_study::per_rule(&s, &rules) {
             println!(
-                "{id:55} {st:9} {after:20} {split:13} denies {d:4} regressions {reg:3} saved ${:.4}",
-                saved.to_f64()
+                "{:55} {:9} {:20} {:13} denies {:4} regressions {:3} saved ${:.4}",
+                r.id,
+                r.status,
+                r.after,
+                r.split,
+                r.denies,
+                r.regressions,
+                r.saved_usd.to_f64()
             );
         }
     }

@@ -140,10 +140,10 @@ pub fn session_state(
             };
             let ty = obj.get("type").and_then(Value::as_str).unwrap_or("");
             match ty {
-                "system" => {
-                    if obj.get("subtype").and_then(Value::as_str) == Some("compact_boundary") {
-                        push(Ev::Compaction);
-                    }
+                "system"
+                    if obj.get("subtype").and_then(Value::as_str) == Some("compact_boundary") =>
+                {
+                    push(Ev::Compaction);
                 }
                 "assistant" => {
                     for b in blocks(&v) {
