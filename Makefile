@@ -16,7 +16,7 @@ NODE_DIR := bindings/node
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
-.PHONY: help setup demo test test-rust test-python test-browser test-e2e test-node claude-code-cli lint fmt bench bench-peer hostile check-tools clean
+.PHONY: help setup demo test test-rust test-python test-browser test-e2e test-node guard-study claude-code-cli lint fmt bench bench-peer hostile check-tools clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,6 +65,9 @@ test-e2e: claude-code-cli ## Run the real Claude Code CLI offline (scripted API 
 	TRACECARD_CLAUDE_E2E=$(E2E_DIR) $(CARGO) test --locked -p tracecard-core --test it claude_code_e2e -- --ignored
 test-node: ## npm ci (dev tools), napi debug build, then node --test
 	$(MAKE) --no-print-directory -C $(NODE_DIR) test
+
+guard-study: ## Transfer study of the guard at full size (48 training, 2x100 evaluation sessions)
+	$(CARGO) run --locked --release -q -p guard-study -- --train 48 --eval 100
 
 lint: ## rustfmt check and clippy with warnings denied
 	$(CARGO) fmt --all --check

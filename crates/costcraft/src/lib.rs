@@ -38,6 +38,7 @@ pub mod check;
 pub mod distill;
 mod error;
 pub mod evaluate;
+pub mod guard;
 pub mod outcomes;
 pub mod patch;
 pub mod policy;

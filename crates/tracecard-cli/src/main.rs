@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use tracecard_core::{Compiler, Format, PriceTable, TraceCard, Usd, WarningCode, import};
 
 mod costcraft_cmd;
+mod guard_cmd;
 
 /// Where an agent session's money went, which steps were wasted, and why.
 #[derive(Parser)]
@@ -159,6 +160,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Claude Code `PreToolUse` hook: deny a pending tool call that an active
+    /// prune rule of rules.yaml matches (docs/guard.md). Reads the hook's JSON on
+    /// stdin; prints the deny JSON (exit 0) or nothing (exit 0, allowed). Fails
+    /// open: any error exits 1 with one line on stderr, never 2.
+    Guard(guard_cmd::GuardArgs),
     /// Queries straight on traces, without building cards.
     #[command(subcommand)]
     Query(Query),
@@ -232,6 +238,21 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("internal error{at} (a tracecard bug, please report it)");
     }));
+    // The hook must never exit 2 (Claude Code would block the tool): usage errors
+    // of `guard` exit 1.
+    if std::env::args().nth(1).as_deref() == Some("guard") {
+        return match Cli::try_parse() {
+            Ok(Cli {
+                command: Command::Guard(a),
+            }) => guard_cmd::guard(a),
+            Ok(_) => guard_cmd::fail("unexpected command"),
+            Err(e) if !e.use_stderr() => {
+                let _ = e.print();
+                ExitCode::SUCCESS
+            }
+            Err(e) => guard_cmd::fail(e.to_string().lines().next().unwrap_or("bad arguments")),
+        };
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -393,6 +414,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let table = load_prices(prices.as_deref())?;
             cost(&paths, from, &table, json)
         }
+        Command::Guard(a) => Ok(guard_cmd::guard(a)),
         Command::Query(Query::UnreadTools {
             paths,
             from,
