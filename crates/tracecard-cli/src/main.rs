@@ -385,7 +385,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     rules: rules
                         .as_deref()
                         .map(tracecard_report::read_rules)
-                        .transpose()?,
+                        .transpose()?
+                        .map(Box::new),
                 },
             };
             let replay = replayer.map(|command| ReplayOptions {
@@ -489,7 +490,7 @@ enum CostcraftSource {
     /// `--patches` / `--rules` files (either may be absent).
     Files {
         patches: Option<costcraft::PatchSet>,
-        rules: Option<costcraft::RuleSet>,
+        rules: Option<Box<costcraft::RuleSet>>,
     },
     /// `--distill`: distil the reported sessions here.
     Distill,
@@ -593,7 +594,7 @@ fn report(
     let (sessions, patches, rules): (&[costcraft::Session], _, _) = match (&distilled, cc) {
         (Some(d), _) => (&d.sessions, Some(&d.patches), Some(&d.rules)),
         (None, CostcraftSource::Files { patches, rules }) => {
-            (&sessions, patches.as_ref(), rules.as_ref())
+            (&sessions, patches.as_ref(), rules.as_deref())
         }
         (None, CostcraftSource::Distill) => (&sessions, None, None),
     };

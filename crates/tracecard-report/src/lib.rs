@@ -564,8 +564,7 @@ fn session_json(s: &Session<'_>, opts: &Options, cc: &Costcraft<'_>, st: &mut St
         (Vec::new(), Vec::new(), 0)
     } else {
         let index = crate::costcraft::StepIndex::new(card);
-        let (p, pu) =
-            crate::costcraft::session_patches(cc, card, &index, opts.include_content);
+        let (p, pu) = crate::costcraft::session_patches(cc, card, &index, opts.include_content);
         let (r, ru) = crate::costcraft::session_rule_links(cc, card, &index);
         (p, r, pu + ru)
     };
