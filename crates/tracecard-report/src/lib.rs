@@ -9,7 +9,11 @@
 //!   curve, step details with the evidence chain, totals, rollups and warnings;
 //! - several sessions → an overview page (one sortable row per session, cost
 //!   distribution and wasted-share charts) linking to each session's page, all in
-//!   the same file.
+//!   the same file;
+//! - with costcraft's patches and rules ([`render_with`] and [`Costcraft`]), each
+//!   step lists the patches and rules citing it (matched by `session_id` and
+//!   `source_ref`, by id where the source has no refs), the session page lists its
+//!   patches and rules and the overview every rule.
 //!
 //! The report carries what the cards carry (ids, kinds, names, tokens, costs,
 //! verdicts and reasons) plus step start times and the analysis's evidence edges.
