@@ -111,7 +111,53 @@ function check(ok, what) {
   await page.waitForSelector('#overview-table');
   check(true, 'the back link returns to the overview');
 
-  // 3. hostile strings stay text
+  // 3. costcraft: patches and rules on the steps they cite
+  console.log('costcraft patches and rules (--patches / --rules, --distill)');
+  const patchesYaml = fs.readFileSync(path.join(OUT, 'distill', 'patches.yaml'), 'utf8');
+  const rulesYaml = fs.readFileSync(path.join(OUT, 'distill', 'rules.yaml'), 'utf8');
+  const ruleCount = (rulesYaml.match(/^- id: /gm) || []).length;
+  // the first kept prune patch, read from the YAML (not from the page)
+  const kept = patchesYaml.split(/^refused:/m)[0];
+  const prune = /- patch_kind: prune\n  session_id: (\S+)\n  target_step: (\d+)[\s\S]*?\n  expected_savings_usd: ([0-9.e-]+)/.exec(kept);
+  await page.goto(url('costcraft.html'));
+  await page.waitForSelector('body[data-rendered]');
+  check(await page.locator('#rules-table tbody tr').count() === ruleCount, `the overview lists every rule of rules.yaml (${ruleCount})`);
+  check(await page.locator('#overview-table th button[data-k="patches"]').count() === 1, 'the overview has a patches column');
+  check(prune !== null, 'the distillation kept a prune patch');
+  if (prune) {
+    const [, sid, target, savings] = prune;
+    await page.click(`#overview-table a:text-is("${sid}")`);
+    await page.waitForSelector('#bars');
+    check(await page.locator('#pmarks path').count() > 0, 'patch targets are marked on the timeline');
+    await page.locator(`#bars rect[data-i="${+target - 1}"]`).click({ force: true });
+    const det = await page.textContent('#details');
+    check(det.includes('Patches (') && det.includes('prune') && det.includes('targets this step'), `step ${target} of ${sid} shows its prune patch`);
+    check(det.includes('saves $' + savings), `with the patch's savings ($${savings})`);
+    check(det.includes('Rules ('), 'and the rules citing it');
+    check((await page.textContent('#costcraft')).includes('Patches of this session'), 'the session lists its patches');
+    await shot('costcraft.png');
+    await page.keyboard.press('p');
+    check((await page.textContent('#details')).includes('targets this step'), 'P jumps to a patch target');
+  }
+  await page.goto(url('distilled.html'));
+  await page.waitForSelector('body[data-rendered]');
+  check(await page.locator('#patches-table tbody tr').count() > 0, '--distill: the fixture session lists its patches');
+  await page.click('button[data-n="p"]');
+  check((await page.textContent('#details')).includes('targets this step'), '--distill: a patch shows on its target step');
+
+  // 4. a replayer confirmed the verdicts
+  console.log('replay-confirmed verdicts (--replayer)');
+  const rcard = JSON.parse(fs.readFileSync(path.join(OUT, 'replay.card.json'), 'utf8'));
+  const rstep = rcard.steps.find((x) => (x.confirmed_by || '').startsWith('replay:'));
+  check(rstep !== undefined, 'compile --replayer confirms a step by replay');
+  if (rstep) {
+    await page.goto(url('replay.html'));
+    await page.waitForSelector('body[data-rendered]');
+    await page.locator(`#bars rect[data-i="${rstep.id - 1}"]`).click({ force: true });
+    check((await page.textContent('#details')).includes(rstep.confirmed_by), `the report shows confirmed_by ${rstep.confirmed_by}`);
+  }
+
+  // 5. hostile strings stay text
   console.log('hostile session');
   await page.goto(url('hostile.html'));
   await page.waitForSelector('body[data-rendered]');
@@ -122,7 +168,7 @@ function check(ok, what) {
   await page.locator('#bars rect.st').nth(4).click({ force: true });
   check(dialogs.length === 0, 'no script ran from the data');
 
-  // 4. 10,000 steps render in under 2 s
+  // 6. 10,000 steps render in under 2 s
   console.log('generated 10,000-step session');
   const t0 = Date.now();
   await page.goto(url('big.html'));

@@ -4,6 +4,8 @@
 //! tracecard compile <PATH>... [--format yaml|json] [-o OUT] [--prices FILE] [--from FORMAT] [--summary]
 //!                   [--replayer CMD [--replay-budget N] [--replay-timeout SECS]]
 //! tracecard report <PATH>... [-o OUT.html] [--prices FILE] [--from FORMAT] [--include-content]
+//!                  [--patches FILE] [--rules FILE] [--distill]
+//!                  [--replayer CMD [--replay-budget N] [--replay-timeout SECS]]
 //! ```
 //!
 //! Exit status: 0 ok, 1 an input could not be read or compiled, 2 usage or fatal
@@ -98,6 +100,10 @@ enum Command {
     ///
     /// One file, inline CSS/JS, no network access; it carries no prompt or tool
     /// content (evidence that quotes content is hashed unless --include-content).
+    ///
+    /// Costcraft's patches and rules can be shown on the steps they cite
+    /// (--patches, --rules, or --distill to compute them here). Exit status as for
+    /// `compile` (3: a counterfactual replay failed; the report is still written).
     Report {
         /// Trace files or directories.
         #[arg(required = true)]
@@ -126,6 +132,31 @@ enum Command {
         /// Page title.
         #[arg(long)]
         title: Option<String>,
+        /// Show on each step the patches of this `patches.yaml` (written by
+        /// `tracecard distill`) that cite it, matched by session id and
+        /// source_ref.
+        #[arg(long, value_name = "FILE", conflicts_with = "distill")]
+        patches: Option<PathBuf>,
+        /// Show on each step the rules of this `rules.yaml` whose evidence cites it
+        /// (as support or counter-example), and the rules on the overview.
+        #[arg(long, value_name = "FILE", conflicts_with = "distill")]
+        rules: Option<PathBuf>,
+        /// Distil the reported sessions with costcraft (default policy, every
+        /// backfire guard allowed) and show the patches and rules on the steps.
+        #[arg(long, conflicts_with = "no_analysis")]
+        distill: bool,
+        /// Confirm the redundancy flags by counterfactual replay through CMD, as
+        /// `compile --replayer` does (docs/replay-protocol.md); the report shows
+        /// `confirmed_by: replay:<name>`.
+        #[arg(long, value_name = "CMD", conflicts_with = "no_analysis")]
+        replayer: Option<String>,
+        /// At most N replays per session (with --replayer).
+        #[arg(long, value_name = "N", default_value_t = 32)]
+        replay_budget: usize,
+        /// Kill a replay (its whole process group) that has not answered after SECS
+        /// seconds (with --replayer).
+        #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+        replay_timeout: u64,
     },
     /// Distil traces into prune / repair / preserve patches and a skill library:
     /// DIR/rules.yaml, DIR/<skill-name>/SKILL.md, DIR/patches.yaml, DIR/REPORT.md
@@ -392,6 +423,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             no_analysis,
             include_content,
             title,
+            patches,
+            rules,
+            distill,
+            replayer,
+            replay_budget,
+            replay_timeout,
         } => {
             let from = parse_from(from)?;
             let table = load_prices(prices.as_deref())?;
@@ -399,7 +436,35 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 include_content,
                 title,
             };
-            report(&paths, &output, from, &table, !no_analysis, &opts)
+            let cc = match distill {
+                true => CostcraftSource::Distill,
+                false => CostcraftSource::Files {
+                    patches: patches
+                        .as_deref()
+                        .map(tracecard_report::read_patches)
+                        .transpose()?,
+                    rules: rules
+                        .as_deref()
+                        .map(tracecard_report::read_rules)
+                        .transpose()?
+                        .map(Box::new),
+                },
+            };
+            let replay = replayer.map(|command| ReplayOptions {
+                command,
+                budget: replay_budget,
+                timeout: std::time::Duration::from_secs(replay_timeout),
+            });
+            report(
+                &paths,
+                &output,
+                from,
+                &table,
+                !no_analysis,
+                replay.as_ref(),
+                &cc,
+                &opts,
+            )
         }
         Command::Distill(a) => costcraft_cmd::distill(a),
         Command::CheckRules(a) => costcraft_cmd::check_rules(a),
@@ -492,12 +557,26 @@ fn explain_step(
     }
 }
 
+/// Where the costcraft annotations of a report come from.
+enum CostcraftSource {
+    /// `--patches` / `--rules` files (either may be absent).
+    Files {
+        patches: Option<costcraft::PatchSet>,
+        rules: Option<Box<costcraft::RuleSet>>,
+    },
+    /// `--distill`: distil the reported sessions here.
+    Distill,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn report(
     paths: &[PathBuf],
     output: &Path,
     from: Option<Format>,
     table: &PriceTable,
     analyze: bool,
+    replay: Option<&ReplayOptions>,
+    cc: &CostcraftSource,
     opts: &tracecard_report::Options,
 ) -> Result<ExitCode, Failure> {
     // like `compile`: a file that cannot be read is reported, the others still go in
@@ -533,44 +612,102 @@ fn report(
     if traces.is_empty() {
         return Err("no trace to report".into());
     }
+    let replayer = command_replayer(replay)?;
     let compiler = Compiler::new().prices(table).analyze(analyze);
-    let compiled: Vec<(TraceCard, Option<tracecard_core::analysis::Analysis>)> = traces
-        .par_iter()
+    let compiler = match (&replayer, replay) {
+        (Some(r), Some(o)) => compiler.replayer(r).replay_budget(o.budget),
+        _ => compiler,
+    };
+    // the card and the analysis it rests on (after any replay), compiled once
+    let compiled: Vec<Result<costcraft::Session, tracecard_core::Error>> = traces
+        .into_par_iter()
         .map(|t| {
-            let card = compiler.compile(t)?;
-            let analysis = if analyze {
-                Some(tracecard_core::analysis::Analysis::run(t, table)?)
-            } else {
-                None
-            };
-            Ok((card, analysis))
-        })
-        .collect::<Result<_, tracecard_core::Error>>()?;
-    let sessions: Vec<tracecard_report::Session> = traces
-        .iter()
-        .zip(&compiled)
-        .map(|(trace, (card, analysis))| tracecard_report::Session {
-            trace: Some(trace),
-            card,
-            analysis: analysis.as_ref(),
+            let (card, analysis) = compiler.compile_with_analysis(&t)?;
+            let mut s = costcraft::Session::new(t, card);
+            s.analysis = analysis;
+            Ok(s)
         })
         .collect();
-    let html = tracecard_report::render(&sessions, opts);
+    let mut sessions = Vec::with_capacity(compiled.len());
+    let mut replay_failed = 0usize;
+    for r in compiled {
+        match r {
+            Ok(s) => sessions.push(s),
+            Err(e) if e.kind() == tracecard_core::ErrorKind::Replay => {
+                replay_failed += 1;
+                eprintln!("error: {e}");
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if sessions.is_empty() {
+        return Err("no session could be compiled".into());
+    }
+    let distilled = match cc {
+        CostcraftSource::Distill => {
+            let policy = costcraft::Policy {
+                allow_backfire: costcraft::backfire::Guard::ALL.into_iter().collect(),
+                ..costcraft::Policy::default()
+            };
+            let d = costcraft::distill(std::mem::take(&mut sessions), &policy)?;
+            eprintln!(
+                "distilled: {} patch(es) kept, {} refused, {} rule(s)",
+                d.patches.kept.len(),
+                d.patches.refused.len(),
+                d.rules.rules.len()
+            );
+            Some(d)
+        }
+        CostcraftSource::Files { .. } => None,
+    };
+    let (sessions, patches, rules): (&[costcraft::Session], _, _) = match (&distilled, cc) {
+        (Some(d), _) => (&d.sessions, Some(&d.patches), Some(&d.rules)),
+        (None, CostcraftSource::Files { patches, rules }) => {
+            (&sessions, patches.as_ref(), rules.as_deref())
+        }
+        (None, CostcraftSource::Distill) => (&sessions, None, None),
+    };
+    for s in sessions {
+        for w in &s.card.warnings {
+            if w.code == WarningCode::ReplayFailed {
+                replay_failed += 1;
+                eprintln!("error: {}: replay failed: {}", s.card.session_id, w.message);
+            }
+        }
+    }
+    let views: Vec<tracecard_report::Session> = sessions
+        .iter()
+        .map(|s| tracecard_report::Session {
+            trace: Some(&s.trace),
+            card: &s.card,
+            analysis: s.analysis.as_ref(),
+        })
+        .collect();
+    let html = tracecard_report::render_with(
+        &views,
+        opts,
+        &tracecard_report::Costcraft { patches, rules },
+    );
     if output == Path::new("-") {
         std::io::stdout().lock().write_all(html.as_bytes())?;
     } else {
         std::fs::write(output, &html)?;
-        let steps: usize = compiled.iter().map(|(c, _)| c.steps.len()).sum();
+        let steps: usize = sessions.iter().map(|s| s.card.steps.len()).sum();
         eprintln!(
             "wrote {} ({} session(s), {} step(s), {} KB)",
             output.display(),
-            compiled.len(),
+            sessions.len(),
             steps,
             html.len().div_ceil(1024)
         );
     }
     Ok(if failed > 0 {
         ExitCode::FAILURE
+    } else if replay_failed > 0 {
+        ExitCode::from(EXIT_REPLAY_FAILED)
     } else {
         ExitCode::SUCCESS
     })

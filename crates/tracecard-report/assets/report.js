@@ -57,6 +57,28 @@
       esc(v) + '</div>' + (n ? '<div class="n">' + esc(n) + '</div>' : '') + '</div>';
   }
 
+  // ---------------------------------------------------------------- costcraft
+  var CC = D.costcraft; // null without --patches / --rules / --distill
+  var PKIND = { prune: 'pk0', repair: 'pk1', preserve: 'pk2' };
+  // patch row fields (see tracecard-report/src/costcraft.rs)
+  var P = { kind: 0, target: 1, steps: 2, save: 3, saveS: 4, confirmed: 5, text: 6, refused: 7, refusedMsg: 8, quarantined: 9 };
+  function patchStatus(p) {
+    return p[P.refused] ? 'refused: ' + p[P.refused] : (p[P.quarantined] ? 'kept, quarantined' : 'kept');
+  }
+  function rulePill(r) {
+    return '<span class="pill ' + (PKIND[r.action] || '') + '">' + esc(r.action) + '</span> <span class="rs rs-' + esc(r.status) + '">' + esc(r.status.replace('_', ' ')) + '</span>';
+  }
+  function ruleLine(r) {
+    return 'support ' + r.support[0] + ' session(s), ' + r.support[1] + ' task(s), ' + r.support[2] + ' step(s) · counter-examples ' + r.counter[0] +
+      ' (' + pct(r.counter[1]) + ') · saves $' + r.savings_s[0] + ' (median $' + r.savings_s[1] + ') · transfer ' + r.transfer.toFixed(2) +
+      (r.confirmed_by ? ' · confirmed by ' + r.confirmed_by : '') + ' · ' + r.enforce.replace(/_/g, ' ');
+  }
+  function prunable(s) {
+    var t = 0;
+    s.patches.forEach(function (p) { if (p[P.kind] === 'prune' && !p[P.refused]) t += p[P.save]; });
+    return t;
+  }
+
   // ---------------------------------------------------------------- routing
   var current = null; // the session view in use
   function route() {
@@ -89,7 +111,8 @@
       tile('Warnings', num(warns), '') + '</div>' +
       '<div class="charts"><div class="chart"><h2 id="hist-h">Cost per session (distribution)</h2><div id="hist"></div></div>' +
       '<div class="chart"><h2 id="share-h">Wasted and unproven share (most expensive sessions)</h2><div id="share"></div></div></div>' +
-      '<h2>Sessions</h2><table id="overview-table"><caption class="sr-only">One row per session; the column headers sort.</caption><thead><tr></tr></thead><tbody></tbody></table>';
+      '<h2>Sessions</h2><table id="overview-table"><caption class="sr-only">One row per session; the column headers sort.</caption><thead><tr></tr></thead><tbody></tbody></table>' +
+      (CC ? ccOverview() : '');
     app.innerHTML = h;
     document.title = 'tracecard report: ' + ss.length + ' sessions';
     histogram(document.getElementById('hist'));
@@ -110,6 +133,42 @@
     ['unproven', 'Unproven', function (s) { return s.unproven_f; }, true],
     ['warnings', 'Warnings', function (s) { return s.warnings.length; }, true]
   ];
+  if (CC && CC.has_patches) {
+    COLS.push(['patches', 'Patches', function (s) { return s.patches.length; }, true]);
+    COLS.push(['prunable', 'Prunable', function (s) { return prunable(s); }, true]);
+  }
+  if (CC && CC.has_rules) COLS.push(['rules', 'Rule links', function (s) { return s.rule_links.length; }, true]);
+  function cell(k, s) {
+    if (k === 'patches') return '<td class="num">' + s.patches.length + '</td>';
+    if (k === 'prunable') return '<td class="num">' + esc(money(prunable(s))) + '</td>';
+    if (k === 'rules') return '<td class="num">' + s.rule_links.length + '</td>';
+    return '';
+  }
+
+  // every rule of rules.yaml (and the patch counts) on the overview
+  function ccOverview() {
+    var h = '<h2 id="cc-h">Costcraft</h2><p class="note">' +
+      (CC.has_patches ? esc(CC.patches_kept + ' patch(es) kept, ' + CC.patches_refused + ' refused. ') : '') +
+      (CC.corpus ? esc('Rules distilled from ' + CC.corpus.sessions + ' session(s), ' + CC.corpus.tasks + ' task(s), ' + CC.corpus.steps + ' step(s) (' + CC.corpus.generated_by + ').') : '') + '</p>';
+    if (CC.has_rules) h += rulesTable(CC.rules.map(function (r, i) { return i; }), null);
+    return h;
+  }
+  // rules as a table; `cites` (rule index -> [supporting, counter-example] links in
+  // this session) adds a column
+  function rulesTable(idx, cites) {
+    if (!idx.length) return '<p class="note" id="rules-table">no rule' + (cites ? ' cites a step of this session' : '') + '</p>';
+    return '<table id="rules-table"><caption class="sr-only">Distilled rules</caption><thead><tr><th scope="col">rule</th><th scope="col">action · status</th>' +
+      (cites ? '<th scope="col">steps here</th>' : '') +
+      '<th class="num" scope="col">sessions</th><th class="num" scope="col">tasks</th><th class="num" scope="col">counter-ex.</th><th class="num" scope="col">savings</th><th class="num" scope="col">transfer</th><th scope="col">reason</th></tr></thead><tbody>' +
+      idx.map(function (i) {
+        var r = CC.rules[i];
+        return '<tr><td><code>' + esc(r.id) + '</code></td><td>' + rulePill(r) + '</td>' +
+          (cites ? '<td>' + cites[i].map(function (l) { return '<button type="button" class="linkbtn" data-go="' + l[0] + '">step ' + (l[0] + 1) + '</button>' + (l[1] ? ' (counter-example)' : ''); }).join(', ') + '</td>' : '') +
+          '<td class="num">' + r.support[0] + '</td><td class="num">' + r.support[1] + '</td><td class="num">' + r.counter[0] + ' (' + pct(r.counter[1]) + ')</td><td class="num">$' + esc(r.savings_s[0]) +
+          '</td><td class="num">' + r.transfer.toFixed(2) + '</td><td>' + esc(r.reason) + (r.held_back.length ? '<br><span class="note">held back: ' + esc(r.held_back.join('; ')) + '</span>' : '') +
+          (r.fix ? '<br><span class="note">fix: ' + esc(r.fix) + '</span>' : '') + '</td></tr>';
+      }).join('') + '</tbody></table>';
+  }
   function table() {
     var t = document.getElementById('overview-table');
     var head = t.tHead.rows[0];
@@ -138,7 +197,8 @@
         '</td><td class="num">' + num(s.steps.length) + '</td><td class="num">' + esc(exact(s.total)) +
         '</td><td class="num">' + esc(exact(s.reported)) + '</td><td class="num">' + esc(exact(s.delta)) +
         '</td><td class="num">' + esc(money(s.wasted_f)) + '</td><td class="num">' + pct(share) +
-        '</td><td class="num">' + esc(money(s.unproven_f)) + '</td><td class="num">' + s.warnings.length + '</td></tr>';
+        '</td><td class="num">' + esc(money(s.unproven_f)) + '</td><td class="num">' + s.warnings.length + '</td>' +
+        COLS.slice(11).map(function (c) { return cell(c[0], s); }).join('') + '</tr>';
     }).join('');
   }
 
@@ -211,6 +271,14 @@
     this.byTime = !!this.s.timed;
     this.mounted = false;
     this.out = null; this.inn = null;
+    // costcraft: step index -> patch rows citing it; -> [rule index, role]
+    var pby = {}, rby = {}, pt = {};
+    this.s.patches.forEach(function (p, k) {
+      p[P.steps].forEach(function (i) { (pby[i] = pby[i] || []).push(k); });
+      if (!pt[p[P.target]] || !p[P.refused]) pt[p[P.target]] = p;
+    });
+    this.s.rule_links.forEach(function (l) { (rby[l[1]] = rby[l[1]] || []).push([l[0], l[2]]); });
+    this.pby = pby; this.rby = rby; this.ptarget = pt;
     this.geom();
   }
 
@@ -243,20 +311,23 @@
       tile('Steps', num(s.steps.length), c[0] + ' needed · ' + c[1] + ' redundant · ' + c[2] + ' unproven', ' data-steps="' + s.steps.length + '" data-redundant="' + c[1] + '"') +
       tile('Tokens', num(s.tokens.reduce(function (a, b, i) { return i === 5 ? a : a + b; }, 0)), tok) +
       (s.replays_used !== null ? tile('Replays used', String(s.replays_used), 'counterfactual replays') : '') +
+      (CC && CC.has_patches ? tile('Patches', String(s.patches.length), 'prunable ' + money(prunable(s)) + ' (kept prune patches)', ' id="patch-tile"') : '') +
       '</div>' +
       '<div class="layout"><div class="main">' +
       '<h2 id="wf-h">Timeline: one lane per agent and sub-agent, <span id="wf-mode"></span></h2>' +
       '<div class="toolbar"><span class="legend" aria-hidden="true"><span><span class="sw v0"></span>needed</span><span><span class="sw v1"></span>redundant</span><span><span class="sw v2"></span>unproven</span><span>dashed outline: error</span></span>' +
       '<span><button type="button" data-z="0.5" aria-label="Zoom out">−</button> <button type="button" data-z="2" aria-label="Zoom in">+</button> <button type="button" data-z="0">Fit</button></span>' +
       (s.timed ? '<span><button type="button" id="mode" aria-pressed="false">By order</button></span>' : '') +
-      '<span><button type="button" data-n="1">Next redundant</button> <button type="button" data-n="2">Next unproven</button></span></div>' +
+      '<span><button type="button" data-n="1">Next redundant</button> <button type="button" data-n="2">Next unproven</button>' +
+      (s.patches.length ? ' <button type="button" data-n="p">Next patch</button>' : '') + '</span></div>' +
       '<div class="wf" id="wf-box" tabindex="0" role="group" aria-labelledby="wf-h" aria-describedby="wf-d">' +
       '<div class="labels" id="lanes"></div><div class="scroll" id="scroll"></div></div>' +
       '<p id="wf-d" class="note">' + esc(s.steps.length + ' steps in ' + s.lanes.length + ' lane(s): ' + c[0] + ' needed, ' + c[1] + ' redundant, ' + c[2] + ' unproven. ') +
-      'Click a bar, or focus the timeline and use ← → (previous / next step), ↑ ↓ (other lane), R / U (next redundant / unproven), Esc. The table of steps below has the same data as text.</p>' +
+      'Click a bar, or focus the timeline and use ← → (previous / next step), ↑ ↓ (other lane), R / U (next redundant / unproven)' + (s.patches.length ? ', P (next patch target; a triangle marks each)' : '') + ', Esc. The table of steps below has the same data as text.</p>' +
       '</div><aside id="details" aria-live="polite"><h2>Step details</h2><p class="note">Select a step to see its costs, tokens, verdict and evidence.</p></aside></div>' +
       '<h2>Rollups</h2><div class="rollups" id="rollups"></div>' +
       '<h2>Warnings (' + s.warnings.length + ')</h2><ul class="warn" id="warnings"></ul>' +
+      (CC ? '<h2 id="cc-h">Costcraft: patches and rules</h2><div id="costcraft"></div>' : '') +
       '<details id="steps-table"><summary>All ' + s.steps.length + ' steps as a table</summary><div></div></details>';
     app.innerHTML = h;
     this.mounted = true;
@@ -266,6 +337,7 @@
     }).join('') + '<div class="axis-l" id="axis-l"></div><div class="cost-l">cost per step (bars) and cumulative cost (line)</div>';
     this.draw();
     this.rollups();
+    if (CC) this.costcraft();
     document.getElementById('warnings').innerHTML = s.warnings.length ? s.warnings.map(function (w) {
       return '<li><code>' + esc(w[0]) + '</code> ' + esc(w[1]) + (w[2] ? ' <span class="note">(' + esc(w[2]) + (w[3] ? ':' + w[3] : '') + ')</span>' : '') + '</li>';
     }).join('') : '<li class="note">none</li>';
@@ -300,11 +372,15 @@
         self.zoom = z === 0 ? 1 : Math.max(1, Math.min(4096, self.zoom * z));
         self.draw();
         if (self.sel >= 0) { self.highlight(); self.reveal(); }
-      } else self.next(+b.getAttribute('data-n'));
+      } else if (b.getAttribute('data-n') === 'p') self.nextPatch();
+      else self.next(+b.getAttribute('data-n'));
     });
-    document.getElementById('details').addEventListener('click', function (e) {
-      var b = e.target.closest('[data-go]');
-      if (b) { self.select(+b.getAttribute('data-go'), true); document.getElementById('wf-box').focus(); }
+    ['details', 'costcraft'].forEach(function (id) {
+      var box = document.getElementById(id);
+      if (box) box.addEventListener('click', function (e) {
+        var b = e.target.closest('[data-go]');
+        if (b) { self.select(+b.getAttribute('data-go'), true); document.getElementById('wf-box').focus(); }
+      });
     });
     var det = document.getElementById('steps-table');
     det.addEventListener('toggle', function () { if (det.open) self.stepsTable(500); });
@@ -354,6 +430,13 @@
       }
     }
     parts.push('<g id="bars">' + bars.join('') + '</g><g id="costbars">' + cost.join('') + '</g>');
+    // a triangle above each patch target (hollow when the patch was refused)
+    var marks = [];
+    for (var key in this.ptarget) {
+      var pi = +key, p = this.ptarget[key], mx = this.X(this.x0[pi]), my = rows[pi][F.lane] * LANE_H + (LANE_H - BAR_H) / 2;
+      marks.push('<path class="pm ' + (PKIND[p[P.kind]] || '') + (p[P.refused] ? ' refused' : '') + '" data-i="' + pi + '" d="M' + (mx - 4).toFixed(1) + ',' + (my - 3) + ' h8 l-4,5 z"/>');
+    }
+    parts.push('<g id="pmarks">' + marks.join('') + '</g>');
     // cumulative cost curve over time (steps sorted by end)
     var order = [];
     for (i = 0; i < n; i++) order.push(i);
@@ -485,6 +568,7 @@
       (r[F.dup] ? '<dt>duplicate of</dt><dd>' + go(r[F.dup] - 1) + ' (same tool, input and output)</dd>' : '') +
       (r[F.parent] ? '<dt>spawned by</dt><dd>' + go(r[F.parent] - 1) + '</dd>' : '') +
       '</dl>';
+    if (CC) h += this.ccDetails(i, go);
     if (this.s.edges.length || this.out[i].length) {
       var ch = this.chain(i);
       h += '<h3>Evidence chain</h3>';
@@ -505,6 +589,65 @@
       }).join('') + (ins.length > 100 ? '<li>… ' + (ins.length - 100) + ' more</li>' : '') + '</ul>' : '<p class="note">nothing recorded</p>');
     }
     document.getElementById('details').innerHTML = h;
+  };
+
+  // the patches and rules that cite step i
+  View.prototype.ccDetails = function (i, go) {
+    var s = this.s, ps = this.pby[i] || [], rs = this.rby[i] || [], h = '';
+    if (CC.has_patches) {
+      h += '<h3>Patches (' + ps.length + ')</h3>';
+      h += ps.length ? '<ul class="chain" id="step-patches">' + ps.map(function (k) {
+        var p = s.patches[k];
+        return '<li class="patch"><span class="pill ' + (PKIND[p[P.kind]] || '') + '">' + esc(p[P.kind]) + '</span> ' +
+          (p[P.target] === i ? 'targets this step' : 'target ' + go(p[P.target])) +
+          (p[P.steps].length > 1 ? ' · covers ' + p[P.steps].length + ' steps' : '') +
+          ' · saves $' + esc(p[P.saveS]) + (p[P.confirmed] ? ' · confirmed by ' + esc(p[P.confirmed]) : '') +
+          ' · <b>' + esc(patchStatus(p)) + '</b>' + (p[P.refusedMsg] ? ' <span class="note">(' + esc(p[P.refusedMsg]) + ')</span>' : '') +
+          (p[P.text] ? '<br><span class="note">' + esc(p[P.text]) + '</span>' : '') + '</li>';
+      }).join('') + '</ul>' : '<p class="note">no patch cites this step</p>';
+    }
+    if (CC.has_rules) {
+      h += '<h3>Rules (' + rs.length + ')</h3>';
+      h += rs.length ? '<ul class="chain" id="step-rules">' + rs.map(function (x) {
+        var r = CC.rules[x[0]];
+        return '<li><code>' + esc(r.id) + '</code> ' + rulePill(r) + ' · ' + (x[1] ? '<b>counter-example</b> (this step was needed)' : 'supporting step') +
+          '<br><span class="note">' + esc(ruleLine(r)) + '</span><br>' + esc(r.reason) + '</li>';
+      }).join('') + '</ul>' : '<p class="note">no rule cites this step</p>';
+    }
+    return h;
+  };
+
+  // the session's patches, and the rules citing its steps
+  View.prototype.costcraft = function () {
+    var s = this.s, h = '';
+    if (CC.has_patches) {
+      h += '<h3>Patches of this session (' + s.patches.length + ')</h3>' + (s.patches.length ?
+        '<table id="patches-table"><thead><tr><th scope="col">patch</th><th scope="col">target</th><th class="num" scope="col">steps</th><th class="num" scope="col">saves</th><th scope="col">confirmed by</th><th scope="col">status</th><th scope="col">counterfactual / claim / fix</th></tr></thead><tbody>' +
+        s.patches.map(function (p) {
+          return '<tr><td><span class="pill ' + (PKIND[p[P.kind]] || '') + '">' + esc(p[P.kind]) + '</span></td><td><button type="button" class="linkbtn" data-go="' + p[P.target] + '">step ' + (p[P.target] + 1) + '</button></td><td class="num">' +
+            p[P.steps].length + '</td><td class="num">$' + esc(p[P.saveS]) + '</td><td>' + esc(p[P.confirmed] || '–') + '</td><td>' + esc(patchStatus(p)) +
+            '</td><td>' + esc(p[P.text]) + '</td></tr>';
+        }).join('') + '</tbody></table>' : '<p class="note">no patch for this session</p>');
+    }
+    if (CC.has_rules) {
+      var cites = {}, idx = [];
+      s.rule_links.forEach(function (l) {
+        if (!cites[l[0]]) { cites[l[0]] = []; idx.push(l[0]); }
+        cites[l[0]].push([l[1], l[2]]);
+      });
+      idx.sort(function (a, b) { return a - b; });
+      h += '<h3>Rules citing its steps (' + idx.length + ' of ' + CC.rules.length + ')</h3>' + rulesTable(idx, cites);
+    }
+    if (s.cc_unmatched) h += '<p class="note">' + s.cc_unmatched + ' patch(es) or rule evidence link(s) name this session but no step of it (a different compilation?).</p>';
+    document.getElementById('costcraft').innerHTML = h;
+  };
+
+  View.prototype.nextPatch = function () {
+    var n = this.rows.length;
+    for (var k = 1; k <= n; k++) {
+      var j = (this.sel + k + n) % n;
+      if (this.ptarget[j]) { this.select(j, true); return; }
+    }
   };
 
   View.prototype.next = function (v) {
@@ -532,6 +675,7 @@
       if (best >= 0) this.select(best, true);
     } else if (k === 'r' || k === 'R') this.next(1);
     else if (k === 'u' || k === 'U') this.next(2);
+    else if ((k === 'p' || k === 'P') && this.s.patches.length) this.nextPatch();
     else if (k === 'Escape') { this.sel = -1; this.highlight(); }
     else return;
     e.preventDefault();

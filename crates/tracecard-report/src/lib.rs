@@ -9,7 +9,11 @@
 //!   curve, step details with the evidence chain, totals, rollups and warnings;
 //! - several sessions → an overview page (one sortable row per session, cost
 //!   distribution and wasted-share charts) linking to each session's page, all in
-//!   the same file.
+//!   the same file;
+//! - with costcraft's patches and rules ([`render_with`] and [`Costcraft`]), each
+//!   step lists the patches and rules citing it (matched by `session_id` and
+//!   `source_ref`, by id where the source has no refs), the session page lists its
+//!   patches and rules and the overview every rule.
 //!
 //! The report carries what the cards carry (ids, kinds, names, tokens, costs,
 //! verdicts and reasons) plus step start times and the analysis's evidence edges.
@@ -33,6 +37,10 @@
 //! assert!(html.starts_with("<!DOCTYPE html>"));
 //! ```
 #![forbid(unsafe_code)]
+
+mod costcraft;
+
+pub use crate::costcraft::{Costcraft, parse_patches, read_patches, read_rules};
 
 use std::collections::HashMap;
 
@@ -73,7 +81,15 @@ pub struct Options {
 
 /// Render `sessions` as one self-contained HTML document.
 pub fn render(sessions: &[Session<'_>], opts: &Options) -> String {
-    let data = data_json(sessions, opts);
+    render_with(sessions, opts, &Costcraft::default())
+}
+
+/// [`render`], with costcraft's patches and rules shown on the steps they cite
+/// (matched by `session_id` and `source_ref`, by step id where the source has no
+/// refs), the session's patches and rules on its page and every rule on the
+/// overview.
+pub fn render_with(sessions: &[Session<'_>], opts: &Options, cc: &Costcraft<'_>) -> String {
+    let data = data_json_with(sessions, opts, cc);
     let title = opts.title.clone().unwrap_or_else(|| match sessions {
         [s] => format!("tracecard report: {}", s.card.session_id),
         _ => format!("tracecard report: {} sessions", sessions.len()),
@@ -111,10 +127,15 @@ fn fill(template: &str, parts: &[(&str, &str)]) -> String {
 
 /// The embedded data as JSON (what [`render`] puts in the page).
 pub fn data_json(sessions_in: &[Session<'_>], opts: &Options) -> String {
+    data_json_with(sessions_in, opts, &Costcraft::default())
+}
+
+/// The embedded data as JSON (what [`render_with`] puts in the page).
+pub fn data_json_with(sessions_in: &[Session<'_>], opts: &Options, cc: &Costcraft<'_>) -> String {
     let mut strings = Strings::default();
     let sessions: Vec<Value> = sessions_in
         .iter()
-        .map(|s| session_json(s, opts, &mut strings))
+        .map(|s| session_json(s, opts, cc, &mut strings))
         .collect();
     let sum: Usd = sessions_in.iter().map(|s| s.card.total_cost_usd).sum();
     let steps: usize = sessions_in.iter().map(|s| s.card.steps.len()).sum();
@@ -126,6 +147,7 @@ pub fn data_json(sessions_in: &[Session<'_>], opts: &Options) -> String {
         "content": opts.include_content,
         "strings": strings.list,
         "sessions": sessions,
+        "costcraft": crate::costcraft::global_json(cc, opts.include_content),
     });
     // serde_json's map is ordered by key: deterministic output
     serde_json::to_string(&v).unwrap_or_else(|_| "{}".into())
@@ -431,7 +453,7 @@ fn base_name(p: &str) -> String {
     p.rsplit(['/', '\\']).next().unwrap_or(p).to_owned()
 }
 
-fn session_json(s: &Session<'_>, opts: &Options, st: &mut Strings) -> Value {
+fn session_json(s: &Session<'_>, opts: &Options, cc: &Costcraft<'_>, st: &mut Strings) -> Value {
     let card = s.card;
     let n = card.steps.len();
     let starts = s.trace.and_then(|t| starts(t, n));
@@ -542,8 +564,19 @@ fn session_json(s: &Session<'_>, opts: &Options, st: &mut Strings) -> Value {
         .iter()
         .map(|(label, spawn, depth)| json!([label, spawn, depth]))
         .collect();
+    let (patches, rule_links, cc_unmatched) = if cc.is_empty() {
+        (Vec::new(), Vec::new(), 0)
+    } else {
+        let index = crate::costcraft::StepIndex::new(card);
+        let (p, pu) = crate::costcraft::session_patches(cc, card, &index, opts.include_content);
+        let (r, ru) = crate::costcraft::session_rule_links(cc, card, &index);
+        (p, r, pu + ru)
+    };
     json!({
         "id": card.session_id,
+        "patches": patches,
+        "rule_links": rule_links,
+        "cc_unmatched": cc_unmatched,
         "format": card.source.format,
         "files": card.source.files.iter().map(|f| base_name(f)).collect::<Vec<_>>(),
         "outcome": format!("{:?}", card.outcome).to_lowercase(),
