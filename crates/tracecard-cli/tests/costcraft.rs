@@ -264,6 +264,86 @@ fn distill_ops_agent_then_check_rules_and_evaluate() {
 }
 
 #[test]
+fn evaluate_ablation_by_active_rules() {
+    // two treated lanes of the same tasks: every rule active (the designed-waste
+    // steps skipped), and no prune rule active (nothing skipped)
+    let root = scratch("ablation");
+    let (baseline, treated) = (root.join("baseline"), root.join("treated"));
+    gen_ops(&baseline, 200..208, |_| BTreeSet::new());
+    std::fs::create_dir_all(&treated).unwrap();
+    for seed in 200..208u64 {
+        let base = ops_agent::run(seed, &BTreeSet::new());
+        let removable: BTreeSet<u32> = base
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.removable())
+            .map(|(i, _)| i as u32 + 1)
+            .collect();
+        for (lane, removed, rules) in [
+            ("all", removable, "prune-x-1,repair-y-2,preserve-z-3"),
+            ("noprune", BTreeSet::new(), "repair-y-2,preserve-z-3"),
+        ] {
+            let mut run = ops_agent::run(seed, &removed);
+            let sid = ops_agent::session_id(seed);
+            run.trace.metadata.insert("task_id".into(), sid.clone());
+            run.trace
+                .metadata
+                .insert(costcraft::evaluate::ACTIVE_RULES_KEY.into(), rules.into());
+            run.trace.session_id = format!("{sid}-{lane}");
+            std::fs::write(treated.join(format!("{sid}-{lane}.jsonl")), run.to_jsonl()).unwrap();
+        }
+    }
+    let o = tracecard(&[
+        "evaluate",
+        "--baseline",
+        s(&baseline),
+        "--treated",
+        s(&treated),
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lanes = e["ablation"].as_array().unwrap();
+    let names: Vec<&str> = lanes.iter().map(|l| l["lane"].as_str().unwrap()).collect();
+    assert_eq!(names, ["all rules", "without prune"]);
+    assert_eq!(lanes[0]["pairs"], 8);
+    assert!(
+        lanes[0]["median_cost_change_usd"].as_f64().unwrap() < 0.0,
+        "{e}"
+    );
+    assert_eq!(
+        lanes[1]["median_cost_change_usd"].as_f64().unwrap(),
+        0.0,
+        "{e}"
+    );
+    assert_eq!(lanes[1]["regressions"], 0);
+    // the headline figures are the all-rules lane's
+    assert_eq!(e["pairs"].as_array().unwrap().len(), 8);
+    assert_eq!(
+        e["median_cost_change_usd"],
+        lanes[0]["median_cost_change_usd"]
+    );
+    let o = tracecard(&[
+        "evaluate",
+        "--baseline",
+        s(&baseline),
+        "--treated",
+        s(&treated),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("ablation") && text.contains("without prune"),
+        "{text}"
+    );
+}
+
+#[test]
 fn compile_outcomes_and_backfire() {
     let dir = scratch("compile");
     let outcomes = dir.join("outcomes.jsonl");
