@@ -11,9 +11,16 @@
 //! ├── ReplayError(TracecardError)
 //! ├── SerializeError(TracecardError)
 //! ├── MultipleSessionsError(TracecardError, ValueError) .path .count
-//! └── IoError(TracecardError, OSError)               .path (+ errno, strerror, filename)
-//!     └── NotFoundError(IoError, FileNotFoundError)
+//! ├── IoError(TracecardError, OSError)               .path (+ errno, strerror, filename)
+//! │   └── NotFoundError(IoError, FileNotFoundError)
+//! └── CostcraftError(TracecardError)                .kind .path .line
+//!     └── BackfireError(CostcraftError)              .guards
 //! ```
+//!
+//! Costcraft errors ([`costcraft_to_pyerr`], exhaustive on `costcraft::ErrorKind`):
+//! `core` is the core error's own class (a replayer's exception unchanged), `io`
+//! is `IoError`/`NotFoundError`, `backfire` is `BackfireError`, and `parse`,
+//! `input`, `serialize` are `CostcraftError` with that `.kind`.
 //!
 //! The classes need multiple inheritance (`ValueError`, `OSError`), which
 //! `create_exception!` cannot express, so they are built once with `type(...)` at
@@ -39,6 +46,10 @@ pub struct Exceptions {
     pub not_found: Py<PyType>,
     /// `load()` on a file that holds several sessions.
     pub multiple_sessions: Py<PyType>,
+    /// Costcraft's own errors (`tracecard.costcraft`).
+    pub costcraft: Py<PyType>,
+    /// A backfire guard refused the distillation.
+    pub backfire: Py<PyType>,
 }
 
 static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
@@ -94,7 +105,24 @@ pub fn exceptions(py: Python<'_>) -> PyResult<&Exceptions> {
             vec![io.bind(py).clone(), py.get_type::<PyFileNotFoundError>()],
             "The file does not exist (also a FileNotFoundError).",
         )?;
+        let costcraft = sub(
+            "CostcraftError",
+            None,
+            "A costcraft error (tracecard.costcraft): `.kind` is parse, input, serialize or backfire; `.path` and `.line` say where for parse.",
+        )?;
+        let backfire = {
+            let c = new_class(
+                py,
+                "BackfireError",
+                vec![costcraft.bind(py).clone()],
+                "distill() refused: a backfire guard holds for the corpus; `.guards` lists them (allow with allow_backfire=[...]).",
+            )?;
+            c.bind(py).setattr("guards", pyo3::types::PyList::empty(py))?;
+            c
+        };
         Ok(Exceptions {
+            costcraft,
+            backfire,
             parse: sub(
                 "ParseError",
                 Some(&value),
@@ -148,6 +176,64 @@ impl From<Error> for PyErrWrap {
     fn from(e: Error) -> Self {
         PyErrWrap(e)
     }
+}
+
+/// Newtype so `?` can turn a costcraft error into a `PyErr`.
+pub struct CostcraftErr(pub costcraft::Error);
+
+impl From<CostcraftErr> for PyErr {
+    fn from(e: CostcraftErr) -> PyErr {
+        Python::attach(|py| costcraft_to_pyerr(py, e.0))
+    }
+}
+
+/// Build the Python exception for a costcraft error.
+pub fn costcraft_to_pyerr(py: Python<'_>, e: costcraft::Error) -> PyErr {
+    use costcraft::ErrorKind as K;
+    let kind = e.kind();
+    // Exhaustive on purpose: a new costcraft kind fails to compile here.
+    let (class, path, line) = match (kind, &e) {
+        (K::Core, _) | (K::Io, _) => {
+            let core = match e {
+                costcraft::Error::Core(c) => c,
+                costcraft::Error::Io { path, source } => Error::Io { path, source },
+                other => Error::Serialize {
+                    what: "costcraft".into(),
+                    message: other.to_string(),
+                },
+            };
+            return to_pyerr(py, core);
+        }
+        (K::Parse, costcraft::Error::Parse { path, line, .. }) => {
+            (Class::Costcraft, Some(path.display().to_string()), *line)
+        }
+        (K::Parse, _) | (K::Input, _) | (K::Serialize, _) => (Class::Costcraft, None, None),
+        (K::Backfire, _) => (Class::Backfire, None, None),
+    };
+    let build = || -> PyResult<PyErr> {
+        let ex = exceptions(py)?;
+        let class = match class {
+            Class::Costcraft => &ex.costcraft,
+            Class::Backfire => &ex.backfire,
+        };
+        let value = class.bind(py).call1((e.to_string(),))?;
+        value.setattr("kind", kind.as_str())?;
+        value.setattr("path", path)?;
+        value.setattr("line", line)?;
+        if let costcraft::Error::Backfire { guards } = &e {
+            value.setattr("guards", guards.clone())?;
+        }
+        Ok(PyErr::from_value(value))
+    };
+    match build() {
+        Ok(err) => err,
+        Err(err) => err,
+    }
+}
+
+enum Class {
+    Costcraft,
+    Backfire,
 }
 
 impl From<PyErrWrap> for PyErr {

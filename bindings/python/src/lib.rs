@@ -10,6 +10,7 @@ mod analysis;
 mod card;
 mod convert;
 mod cost;
+mod costcraft;
 mod errors;
 mod import;
 mod model;
@@ -28,6 +29,10 @@ pub mod _tracecard {
     use crate::card::{PyCardStep, PyTraceCard};
     #[pymodule_export]
     use crate::cost::PyPriceTable;
+    #[pymodule_export]
+    use crate::costcraft::{
+        PyDistillation, costcraft_check_rules, costcraft_distill, costcraft_evaluate,
+    };
     #[pymodule_export]
     use crate::import::{detect, discover, formats, load, load_all, loads, loads_all};
     #[pymodule_export]
@@ -71,6 +76,8 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("IoError", &ex.io),
         ("NotFoundError", &ex.not_found),
         ("MultipleSessionsError", &ex.multiple_sessions),
+        ("CostcraftError", &ex.costcraft),
+        ("BackfireError", &ex.backfire),
     ] {
         m.add(name, class.bind(py))?;
     }

@@ -14,12 +14,12 @@ use crate::errors::PyErrWrap;
 use crate::model::PyTrace;
 
 /// One item of `paths`: a file or directory to import, or an already loaded trace.
-enum Item {
+pub(crate) enum Item {
     Path(PathBuf),
     Trace(Arc<Trace>),
 }
 
-fn items(paths: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
+pub(crate) fn items(paths: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
     let one = |v: &Bound<'_, PyAny>| -> PyResult<Item> {
         if let Ok(t) = v.cast::<PyTrace>() {
             return Ok(Item::Trace(Arc::clone(&t.get().inner)));
@@ -37,7 +37,7 @@ fn items(paths: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
     }
 }
 
-fn load(path: &Path, format: Option<Format>) -> tracecard_core::Result<Vec<Trace>> {
+pub(crate) fn load(path: &Path, format: Option<Format>) -> tracecard_core::Result<Vec<Trace>> {
     if !path.is_dir() {
         return import::load(path, format);
     }

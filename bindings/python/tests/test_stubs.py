@@ -40,7 +40,9 @@ def test_otel_and_costcraft_import() -> None:
     import tracecard.costcraft
     import tracecard.otel
 
-    assert tracecard.costcraft.__all__ == []
+    assert "distill" in tracecard.costcraft.__all__
+    for name in tracecard.costcraft.__all__:
+        assert hasattr(tracecard.costcraft, name), name
     assert hasattr(tracecard.otel, "TracecardSpanExporter")
 
 

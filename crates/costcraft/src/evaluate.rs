@@ -1,12 +1,110 @@
 //! Held-out evaluation: pair baseline and treated runs of the same tasks and
 //! report regressions, recoveries, the median cost change with a bootstrap
-//! interval, and cost per successful task.
+//! interval, cost per successful task and, when the treated runs say which rules
+//! were active ([`ACTIVE_RULES_KEY`]), the per-lane ablation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tracecard_core::{OutcomeStatus, TraceCard, Usd};
+use tracecard_core::{Compiler, OutcomeStatus, Trace, TraceCard, Usd};
+
+use crate::distill::Action;
+
+/// Trace metadata key naming the rules active in a treated run: rule ids of
+/// `rules.yaml`, comma- or whitespace-separated, or a JSON array of strings. An
+/// empty value means no rule was active. A rule's lane (prune, repair, preserve)
+/// is read from its id's prefix (`prune-…`, `repair-…`, `preserve-…`).
+pub const ACTIVE_RULES_KEY: &str = "costcraft.active_rules";
+
+/// The rule ids of a trace's [`ACTIVE_RULES_KEY`] metadata (`None` when absent).
+pub fn active_rules(metadata: &BTreeMap<String, String>) -> Option<Vec<String>> {
+    let v = metadata.get(ACTIVE_RULES_KEY)?.trim();
+    if v.starts_with('[') {
+        if let Ok(ids) = serde_json::from_str::<Vec<String>>(v) {
+            return Some(ids);
+        }
+    }
+    Some(
+        v.split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// The action of a rule id, from its prefix.
+pub fn rule_action(id: &str) -> Option<Action> {
+    [
+        ("prune-", Action::Prune),
+        ("repair-", Action::Repair),
+        ("preserve-", Action::Preserve),
+    ]
+    .into_iter()
+    .find_map(|(p, a)| id.starts_with(p).then_some(a))
+}
+
+/// One compiled run: its task key, card and (treated runs) active rules.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// [`task_key`].
+    pub task: String,
+    /// The card.
+    pub card: TraceCard,
+    /// The trace's [`ACTIVE_RULES_KEY`], when present.
+    pub active_rules: Option<Vec<String>>,
+}
+
+impl Run {
+    /// A run from a trace and its card.
+    pub fn new(trace: &Trace, card: TraceCard) -> Run {
+        Run {
+            task: task_key(&card, Some(&trace.metadata)),
+            active_rules: active_rules(&trace.metadata),
+            card,
+        }
+    }
+
+    /// Compile `trace` and keep what evaluation needs.
+    pub fn compile(trace: Trace, compiler: &Compiler) -> crate::Result<Run> {
+        let card = compiler.compile(&trace)?;
+        Ok(Run::new(&trace, card))
+    }
+
+    /// The actions of the active rules (`None` without the metadata).
+    fn actions(&self) -> Option<BTreeSet<Action>> {
+        self.active_rules
+            .as_ref()
+            .map(|ids| ids.iter().filter_map(|i| rule_action(i)).collect())
+    }
+}
+
+/// One lane of the ablation: the treated runs whose active rules cover exactly
+/// `actions`, evaluated against the baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Lane {
+    /// `all rules`, `without prune`, `without preserve`, `without repair`, `no
+    /// rules`, or the actions joined by `+`.
+    pub lane: String,
+    /// The actions with at least one active rule in these runs.
+    pub actions: Vec<Action>,
+    /// Distinct active rule ids over these runs.
+    pub rules: usize,
+    /// Paired tasks.
+    pub pairs: usize,
+    /// Tasks of the lane without a baseline run.
+    pub unpaired: usize,
+    /// Success in the baseline, not in the lane.
+    pub regressions: usize,
+    /// Not in the baseline, success in the lane.
+    pub recoveries: usize,
+    /// Median per-pair cost change.
+    pub median_cost_change_usd: Usd,
+    /// Its 95% bootstrap interval.
+    pub median_cost_change_ci_usd: [Usd; 2],
+    /// The lane's paired runs.
+    pub treated: Arm,
+}
 
 /// One baseline/treated pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -58,6 +156,11 @@ pub struct Evaluation {
     pub baseline: Arm,
     /// Treated arm (paired sessions).
     pub treated: Arm,
+    /// Per-lane ablation, when the treated runs carry [`ACTIVE_RULES_KEY`]; then
+    /// the figures above are those of the `all rules` lane (and the runs without
+    /// the key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ablation: Vec<Lane>,
 }
 
 /// The task key a session is paired by: metadata `task_id`, else its session id.
@@ -80,8 +183,108 @@ fn median_nanos(v: &mut [i64]) -> i64 {
     }
 }
 
-/// Evaluate `(task key, card)` lists of a baseline and a treated run.
+/// Evaluate `(task key, card)` lists of a baseline and a treated run (no
+/// ablation: see [`evaluate_runs`]).
 pub fn evaluate(baseline: &[(String, TraceCard)], treated: &[(String, TraceCard)]) -> Evaluation {
+    let runs = |v: &[(String, TraceCard)]| -> Vec<Run> {
+        v.iter()
+            .map(|(k, c)| Run {
+                task: k.clone(),
+                card: c.clone(),
+                active_rules: None,
+            })
+            .collect()
+    };
+    evaluate_runs(&runs(baseline), &runs(treated))
+}
+
+fn lane_name(actions: &BTreeSet<Action>, all: &BTreeSet<Action>) -> String {
+    let name = |a: &Action| match a {
+        Action::Prune => "prune",
+        Action::Repair => "repair",
+        Action::Preserve => "preserve",
+    };
+    if actions.is_empty() {
+        return "no rules".into();
+    }
+    if actions == all {
+        return "all rules".into();
+    }
+    let missing: Vec<&Action> = all.difference(actions).collect();
+    if actions.is_subset(all) && missing.len() == 1 {
+        return format!("without {}", name(missing[0]));
+    }
+    actions.iter().map(name).collect::<Vec<_>>().join("+")
+}
+
+/// Evaluate a baseline against treated runs. When treated runs carry
+/// [`ACTIVE_RULES_KEY`], they are grouped into lanes by the actions of their
+/// active rules (the union over all treated runs is `all rules`); each lane is
+/// paired with the baseline in [`Evaluation::ablation`], and the main figures use
+/// the `all rules` lane plus the runs without the key.
+pub fn evaluate_runs(baseline: &[Run], treated: &[Run]) -> Evaluation {
+    let b: Vec<(String, TraceCard)> = baseline
+        .iter()
+        .map(|r| (r.task.clone(), r.card.clone()))
+        .collect();
+    let all: BTreeSet<Action> = treated.iter().filter_map(Run::actions).flatten().collect();
+    let mut lanes: BTreeMap<BTreeSet<Action>, Vec<&Run>> = BTreeMap::new();
+    for r in treated {
+        if let Some(a) = r.actions() {
+            lanes.entry(a).or_default().push(r);
+        }
+    }
+    let main: Vec<(String, TraceCard)> = treated
+        .iter()
+        .filter(|r| r.actions().is_none_or(|a| lanes.len() <= 1 || a == all))
+        .map(|r| (r.task.clone(), r.card.clone()))
+        .collect();
+    let mut e = evaluate_pairs(&b, &main);
+    if !lanes.is_empty() {
+        e.ablation = lanes
+            .iter()
+            .map(|(actions, runs)| {
+                let t: Vec<(String, TraceCard)> = runs
+                    .iter()
+                    .map(|r| (r.task.clone(), r.card.clone()))
+                    .collect();
+                let le = evaluate_pairs(&b, &t);
+                let rules: BTreeSet<&String> = runs
+                    .iter()
+                    .filter_map(|r| r.active_rules.as_ref())
+                    .flatten()
+                    .collect();
+                let lane_tasks: BTreeSet<&String> = runs.iter().map(|r| &r.task).collect();
+                Lane {
+                    lane: lane_name(actions, &all),
+                    actions: actions.iter().copied().collect(),
+                    rules: rules.len(),
+                    pairs: le.pairs.len(),
+                    unpaired: lane_tasks
+                        .iter()
+                        .filter(|k| !b.iter().any(|(bk, _)| bk == **k))
+                        .count(),
+                    regressions: le.regressions,
+                    recoveries: le.recoveries,
+                    median_cost_change_usd: le.median_cost_change_usd,
+                    median_cost_change_ci_usd: le.median_cost_change_ci_usd,
+                    treated: le.treated,
+                }
+            })
+            .collect();
+        // `all rules`, then the `without …` lanes, then the others
+        e.ablation.sort_by_key(|l| {
+            (
+                l.lane != "all rules",
+                !l.lane.starts_with("without"),
+                l.lane.clone(),
+            )
+        });
+    }
+    e
+}
+
+fn evaluate_pairs(baseline: &[(String, TraceCard)], treated: &[(String, TraceCard)]) -> Evaluation {
     let b: BTreeMap<&String, &TraceCard> = baseline.iter().map(|(k, c)| (k, c)).collect();
     let t: BTreeMap<&String, &TraceCard> = treated.iter().map(|(k, c)| (k, c)).collect();
     let mut pairs = Vec::new();
@@ -167,5 +370,43 @@ pub fn evaluate(baseline: &[(String, TraceCard)], treated: &[(String, TraceCard)
         median_cost_change_ci_usd: ci,
         baseline: baseline_arm,
         treated: treated_arm,
+        ablation: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn active_rules_parse_both_forms() {
+        let mut m = BTreeMap::new();
+        assert_eq!(active_rules(&m), None);
+        m.insert(
+            ACTIVE_RULES_KEY.into(),
+            "prune-a, repair-b  preserve-c".into(),
+        );
+        assert_eq!(
+            active_rules(&m).unwrap(),
+            ["prune-a", "repair-b", "preserve-c"]
+        );
+        m.insert(ACTIVE_RULES_KEY.into(), r#"["prune-a","x"]"#.into());
+        assert_eq!(active_rules(&m).unwrap(), ["prune-a", "x"]);
+        m.insert(ACTIVE_RULES_KEY.into(), " ".into());
+        assert_eq!(active_rules(&m).unwrap(), Vec::<String>::new());
+        assert_eq!(rule_action("preserve-x"), Some(Action::Preserve));
+        assert_eq!(rule_action("x"), None);
+    }
+
+    #[test]
+    fn lane_names() {
+        use Action::*;
+        let all: BTreeSet<Action> = [Prune, Repair, Preserve].into();
+        let s = |v: &[Action]| v.iter().copied().collect::<BTreeSet<_>>();
+        assert_eq!(lane_name(&all, &all), "all rules");
+        assert_eq!(lane_name(&s(&[Repair, Preserve]), &all), "without prune");
+        assert_eq!(lane_name(&s(&[Prune, Repair]), &all), "without preserve");
+        assert_eq!(lane_name(&s(&[]), &all), "no rules");
+        assert_eq!(lane_name(&s(&[Prune]), &all), "prune");
     }
 }

@@ -83,7 +83,8 @@ pub struct OutcomesReport {
     pub unmatched: Vec<(u64, String)>,
 }
 
-/// Set the outcome of every trace named in `records`: the status, and the
+/// Set the outcome of every trace named in `records`: the status (a changed
+/// status replaces the source's `reason` with the outcomes line), and the
 /// evidence (replacing any earlier verdict of the same verifier). Lines naming no
 /// trace are returned in [`OutcomesReport::unmatched`], never silently ignored.
 pub fn apply_outcomes(traces: &mut [Trace], records: &[OutcomeRecord]) -> OutcomesReport {
@@ -92,10 +93,15 @@ pub fn apply_outcomes(traces: &mut [Trace], records: &[OutcomeRecord]) -> Outcom
         let mut hit = false;
         for t in traces.iter_mut().filter(|t| t.session_id == r.session_id) {
             hit = true;
-            t.outcome.status = match r.status {
+            let status = match r.status {
                 RecordStatus::Success => OutcomeStatus::Success,
                 RecordStatus::Failure => OutcomeStatus::Failure,
             };
+            // The source's reason no longer explains an overridden status.
+            if t.outcome.status != status {
+                t.outcome.reason = Some(format!("set by the outcomes file (line {})", r.line));
+            }
+            t.outcome.status = status;
             for ev in &r.evidence {
                 t.outcome.evidence.retain(|e| e.verifier != ev.verifier);
                 t.outcome.evidence.push(OracleEvidence {

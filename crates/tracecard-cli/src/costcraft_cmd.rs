@@ -248,7 +248,9 @@ pub struct EvaluateArgs {
     /// Baseline runs (files or directories).
     #[arg(long, value_name = "DIR", required = true)]
     pub baseline: Vec<PathBuf>,
-    /// Treated runs of the same tasks (paired by `task_id` metadata, else session id).
+    /// Treated runs of the same tasks (paired by `task_id` metadata, else session
+    /// id). Runs carrying `costcraft.active_rules` metadata (the rule ids active
+    /// in them) are also grouped into lanes for the ablation.
     #[arg(long, value_name = "DIR", required = true)]
     pub treated: Vec<PathBuf>,
     /// Outcomes (JSONL) for either side.
@@ -266,23 +268,19 @@ pub struct EvaluateArgs {
 pub fn evaluate(a: EvaluateArgs) -> Result<ExitCode, Failure> {
     let table = load_prices(a.prices.as_deref())?;
     let compiler = Compiler::new().prices(&table).analyze(false);
-    let side = |paths: &[PathBuf]| -> Result<Vec<(String, tracecard_core::TraceCard)>, Failure> {
+    let side = |paths: &[PathBuf]| -> Result<Vec<costcraft::evaluate::Run>, Failure> {
         let mut traces = load_all(paths, None)?;
         if let Some(f) = &a.outcomes {
             let records = costcraft::outcomes::read_outcomes(f)?;
             costcraft::outcomes::apply_outcomes(&mut traces, &records);
         }
-        let out: Result<Vec<_>, tracecard_core::Error> = traces
-            .par_iter()
-            .map(|t| {
-                compiler
-                    .compile(t)
-                    .map(|c| (costcraft::evaluate::task_key(&c, Some(&t.metadata)), c))
-            })
+        let out: Result<Vec<_>, costcraft::Error> = traces
+            .into_par_iter()
+            .map(|t| costcraft::evaluate::Run::compile(t, &compiler))
             .collect();
         Ok(out?)
     };
-    let e = costcraft::evaluate::evaluate(&side(&a.baseline)?, &side(&a.treated)?);
+    let e = costcraft::evaluate::evaluate_runs(&side(&a.baseline)?, &side(&a.treated)?);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&e)?);
         return Ok(ExitCode::SUCCESS);
@@ -306,5 +304,40 @@ pub fn evaluate(a: EvaluateArgs) -> Result<ExitCode, Failure> {
         e.treated.total_cost_usd,
         per(e.treated.cost_per_success_usd),
     );
+    if !e.ablation.is_empty() {
+        println!(
+            "\nablation (treated runs by the rules active in them, {}):",
+            costcraft::evaluate::ACTIVE_RULES_KEY
+        );
+        println!(
+            "{:<20} {:>6} {:>6} {:>6} {:>11} {:>11}  {:<44} {:>12}",
+            "lane",
+            "rules",
+            "pairs",
+            "regr",
+            "recoveries",
+            "successes",
+            "median cost change (95% CI)",
+            "per success"
+        );
+        for l in &e.ablation {
+            println!(
+                "{:<20} {:>6} {:>6} {:>6} {:>11} {:>11}  {:<44} {:>12}",
+                l.lane,
+                l.rules,
+                l.pairs,
+                l.regressions,
+                l.recoveries,
+                l.treated.successes,
+                format!(
+                    "${} (${} .. ${})",
+                    l.median_cost_change_usd,
+                    l.median_cost_change_ci_usd[0],
+                    l.median_cost_change_ci_usd[1]
+                ),
+                per(l.treated.cost_per_success_usd)
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,12 +3,14 @@
 //! ```text
 //! tracecard compile <PATH>... [--format yaml|json] [-o OUT] [--prices FILE] [--from FORMAT] [--summary]
 //!                   [--replayer CMD [--replay-budget N] [--replay-timeout SECS]]
+//!                   [--outcomes FILE] [--backfire]
 //! tracecard report <PATH>... [-o OUT.html] [--prices FILE] [--from FORMAT] [--include-content]
 //!                  [--patches FILE] [--rules FILE] [--distill]
 //!                  [--replayer CMD [--replay-budget N] [--replay-timeout SECS]]
 //! ```
 //!
-//! Exit status: 0 ok, 1 an input could not be read or compiled, 2 usage or fatal
+//! Exit status: 0 ok, 1 an input could not be read or compiled (or an
+//! `--outcomes` line names no loaded session), 2 usage or fatal
 //! error (bad flag, bad price file, output not writable), 3 a counterfactual replay
 //! failed (the cards are still written).
 
@@ -93,6 +95,16 @@ enum Command {
         /// seconds (with --replayer).
         #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         replay_timeout: u64,
+        /// Session outcomes, JSONL, one line per session: {"session_id", "status":
+        /// "success"|"failure", "evidence": [{"verifier", "passed", "message"}]}. They
+        /// replace the outcome the importer found; a line naming no loaded session is
+        /// reported on stderr and makes the exit status 1.
+        #[arg(long, value_name = "FILE")]
+        outcomes: Option<PathBuf>,
+        /// Evaluate costcraft's backfire guards over the compiled sessions and put a
+        /// `backfire_<guard>` warning on the cards they concern (docs/costcraft.md).
+        #[arg(long)]
+        backfire: bool,
     },
     /// Write a self-contained HTML report: a waterfall per session (one lane per
     /// agent and sub-agent, bars coloured by verdict), cost curve, step details with
@@ -238,6 +250,7 @@ Exit status:
   0  every input compiled (and every replay answered)
   1  an input could not be read or compiled (the other cards are still written)
   2  usage or fatal error: bad flag, unreadable price file, output not writable
+  1  also: a line of --outcomes names no loaded session (reported on stderr)
   3  a counterfactual replay failed (--replayer): the cards are still written,
      with a `replay_failed` warning; 1 wins when both happen";
 
@@ -376,6 +389,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             replayer,
             replay_budget,
             replay_timeout,
+            outcomes,
+            backfire,
         } => {
             let from = parse_from(from)?;
             let table = load_prices(prices.as_deref())?;
@@ -403,15 +418,19 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         skip: no_analysis,
                         max_bytes: max_content,
                     };
-                    compile(
-                        &paths,
+                    let outcomes = match &outcomes {
+                        Some(f) => Some((f.clone(), costcraft::outcomes::read_outcomes(f)?)),
+                        None => None,
+                    };
+                    let opts = CompileOptions {
                         format,
-                        output.as_deref(),
+                        output: output.as_deref(),
                         from,
                         summary,
-                        &compiler,
-                        content,
-                    )
+                        outcomes,
+                        backfire,
+                    };
+                    compile(&paths, &opts, &compiler, content)
                 }
             }
         }
@@ -795,18 +814,30 @@ fn command_replayer(
 
 struct FileResult {
     path: PathBuf,
+    /// The file's traces (with `--outcomes` applied), then compiled.
+    traces: Result<Vec<tracecard_core::Trace>, tracecard_core::Error>,
     cards: Result<Vec<TraceCard>, tracecard_core::Error>,
+}
+
+/// What `compile` writes and how.
+struct CompileOptions<'a> {
+    format: OutFormat,
+    output: Option<&'a Path>,
+    from: Option<Format>,
+    summary: bool,
+    /// `--outcomes`: the file and its parsed lines.
+    outcomes: Option<(PathBuf, Vec<costcraft::outcomes::OutcomeRecord>)>,
+    /// `--backfire`: annotate the cards with costcraft's backfire guards.
+    backfire: bool,
 }
 
 fn compile(
     paths: &[PathBuf],
-    format: OutFormat,
-    output: Option<&Path>,
-    from: Option<Format>,
-    summary: bool,
+    opts: &CompileOptions<'_>,
     compiler: &Compiler,
     content: import::ContentOptions,
 ) -> Result<ExitCode, Failure> {
+    let from = opts.from;
     let mut files = Vec::new();
     let mut explicit = std::collections::HashSet::new();
     for p in paths {
@@ -831,45 +862,79 @@ fn compile(
     } else {
         ProgressBar::hidden()
     };
-    let results: Vec<FileResult> = files
+    // Load every file first: an outcomes line may name a session of any file.
+    let mut results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
             // Files found by walking a directory that no importer recognises are
             // skipped (and listed); files named explicitly must be traces.
             let fmt = match from {
-                Some(f) => Some(f),
-                None => match import::detect(path) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        return FileResult {
-                            path: path.clone(),
-                            cards: Err(e),
-                        };
-                    }
-                },
+                Some(f) => Ok(Some(f)),
+                None => import::detect(path),
             };
-            let cards = match fmt {
+            let traces = fmt.and_then(|fmt| match fmt {
                 None if !explicit.contains(path) => Ok(Vec::new()),
-                _ => import::load_with(path, fmt, content)
-                    .and_then(|ts| ts.iter().map(|t| compiler.compile(t)).collect()),
-            };
-            bar.inc(1);
+                _ => import::load_with(path, fmt, content),
+            });
             FileResult {
                 path: path.clone(),
-                cards,
+                traces,
+                cards: Ok(Vec::new()),
             }
         })
         .collect();
+    let mut unmatched_outcomes = 0usize;
+    if let Some((file, records)) = &opts.outcomes {
+        let mut all: Vec<tracecard_core::Trace> = Vec::new();
+        let mut counts = Vec::with_capacity(results.len());
+        for r in results.iter_mut() {
+            let ts = match &mut r.traces {
+                Ok(ts) => std::mem::take(ts),
+                Err(_) => Vec::new(),
+            };
+            counts.push(ts.len());
+            all.extend(ts);
+        }
+        let rep = costcraft::outcomes::apply_outcomes(&mut all, records);
+        for (line, sid) in &rep.unmatched {
+            unmatched_outcomes += 1;
+            eprintln!(
+                "error: {}:{line}: outcome for session {sid:?}, which is not among the loaded sessions",
+                file.display()
+            );
+        }
+        let mut rest = all.into_iter();
+        for (r, n) in results.iter_mut().zip(counts) {
+            if let Ok(ts) = &mut r.traces {
+                ts.extend(rest.by_ref().take(n));
+            }
+        }
+    }
+    results.par_iter_mut().for_each(|r| {
+        r.cards = match std::mem::replace(&mut r.traces, Ok(Vec::new())) {
+            Ok(ts) => {
+                let cards = ts.iter().map(|t| compiler.compile(t)).collect();
+                r.traces = Ok(ts);
+                cards
+            }
+            Err(e) => Err(e),
+        };
+        bar.inc(1);
+    });
     bar.finish_and_clear();
 
     let mut cards = Vec::new();
+    let mut traces = Vec::new();
     let mut failed = 0usize;
     let mut replay_failed = 0usize;
     let mut skipped = Vec::new();
     for r in results {
         match r.cards {
             Ok(c) if c.is_empty() => skipped.push(r.path),
-            Ok(c) => cards.extend(c),
+            Ok(c) => {
+                cards.extend(c);
+                traces.extend(r.traces.unwrap_or_default());
+            }
             // A strategy that still propagates replay errors loses the card; the
             // status is the replay's all the same.
             Err(e) if e.kind() == tracecard_core::ErrorKind::Replay => {
@@ -885,10 +950,13 @@ fn compile(
     for p in &skipped {
         eprintln!("note: skipped {} (not a recognised trace)", p.display());
     }
-    if summary {
+    if opts.backfire && !cards.is_empty() {
+        cards = annotate_backfire(traces, cards);
+    }
+    if opts.summary {
         print_summary(&cards)?;
     } else {
-        write_cards(&cards, format, output)?;
+        write_cards(&cards, opts.format, opts.output)?;
     }
     for c in &cards {
         for w in &c.warnings {
@@ -903,13 +971,41 @@ fn compile(
             }
         }
     }
-    Ok(if failed > 0 {
+    Ok(if failed > 0 || unmatched_outcomes > 0 {
         ExitCode::FAILURE
     } else if replay_failed > 0 {
         ExitCode::from(EXIT_REPLAY_FAILED)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `compile --backfire`: costcraft's backfire guards over the corpus, as
+/// `backfire_<guard>` warnings on the cards they concern (and one line each on
+/// stderr). `traces` and `cards` are aligned.
+fn annotate_backfire(traces: Vec<tracecard_core::Trace>, cards: Vec<TraceCard>) -> Vec<TraceCard> {
+    let mut sessions: Vec<costcraft::Session> = traces
+        .into_iter()
+        .zip(cards)
+        .map(|(t, c)| costcraft::Session::new(t, c))
+        .collect();
+    costcraft::prepare(&mut sessions);
+    let warnings = costcraft::backfire::check(&sessions, &costcraft::Policy::default());
+    costcraft::backfire::annotate(&mut sessions, &warnings);
+    for w in &warnings {
+        eprintln!(
+            "warning: backfire guard {} {}: {} ({} session(s))",
+            w.guard.as_str(),
+            if w.holds {
+                "holds for the corpus"
+            } else {
+                "concerns some sessions"
+            },
+            w.message,
+            w.sessions.len()
+        );
+    }
+    sessions.into_iter().map(|s| s.card).collect()
 }
 
 fn render(card: &TraceCard, format: OutFormat) -> Result<String, Failure> {

@@ -19,7 +19,9 @@ Shapes worth knowing:
 
 from tracecard._tracecard import (
     CARD_SCHEMA_VERSION,
+    BackfireError,
     CardStep,
+    CostcraftError,
     IoError,
     LlmCall,
     MultipleSessionsError,
@@ -54,8 +56,10 @@ from tracecard._tracecard import (
 )
 
 __all__ = [
+    "BackfireError",
     "CARD_SCHEMA_VERSION",
     "CardStep",
+    "CostcraftError",
     "IoError",
     "LlmCall",
     "MultipleSessionsError",

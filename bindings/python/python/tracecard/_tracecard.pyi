@@ -9,8 +9,11 @@ from typing import Any, Literal, Optional, Union, final
 from typing_extensions import disjoint_base
 
 __all__ = [
+    "BackfireError",
     "CARD_SCHEMA_VERSION",
     "CardStep",
+    "CostcraftError",
+    "Distillation",
     "IoError",
     "LlmCall",
     "MultipleSessionsError",
@@ -33,6 +36,9 @@ __all__ = [
     "ValidationError",
     "WarningCode",
     "__version__",
+    "costcraft_check_rules",
+    "costcraft_distill",
+    "costcraft_evaluate",
     "detect",
     "discover",
     "formats",
@@ -128,6 +134,14 @@ class NotFoundError(IoError, FileNotFoundError): ...
 
 class MultipleSessionsError(TracecardError, ValueError):
     count: int
+
+class CostcraftError(TracecardError):
+    """A costcraft error: `.kind` is parse, input, serialize or backfire."""
+
+class BackfireError(CostcraftError):
+    """distill() refused: a backfire guard holds for the corpus."""
+
+    guards: list[str]
 
 # ---------------------------------------------------------------- model
 
@@ -511,3 +525,55 @@ class Recorder:
         final_step: Optional[_StepRef] = None,
     ) -> Trace: ...
     def save(self, path: _Path) -> None: ...
+
+# ---------------------------------------------------------------- costcraft
+# Re-exported, typed, by tracecard.costcraft.
+
+_Inputs = Union[_Path, Trace, Sequence[Union[_Path, Trace]]]
+_OutcomesArg = Union[_Path, Sequence[Mapping[str, Any]], None]
+
+@final
+class Distillation:
+    @property
+    def rules(self) -> Any: ...
+    @property
+    def patches(self) -> Any: ...
+    @property
+    def skill_md(self) -> str: ...
+    @property
+    def skill_name(self) -> str: ...
+    @property
+    def report_md(self) -> str: ...
+    @property
+    def notes(self) -> list[str]: ...
+    @property
+    def cards(self) -> list[TraceCard]: ...
+    def rules_yaml(self) -> str: ...
+    def patches_yaml(self) -> str: ...
+    def write(self, dir: _Path) -> None: ...
+
+def costcraft_distill(
+    paths: _Inputs,
+    *,
+    outcomes: _OutcomesArg = None,
+    replayer: Optional[_Replayer] = None,
+    replay_budget: int = 32,
+    policy: Optional[Mapping[str, Any]] = None,
+    prices: Union[_Path, PriceTable, None] = None,
+    format: Optional[str] = None,
+) -> Distillation: ...
+def costcraft_check_rules(
+    rules_path: _Path,
+    paths: _Inputs,
+    *,
+    prices: Union[_Path, PriceTable, None] = None,
+    format: Optional[str] = None,
+) -> Any: ...
+def costcraft_evaluate(
+    baseline: _Inputs,
+    treated: _Inputs,
+    *,
+    outcomes: _OutcomesArg = None,
+    prices: Union[_Path, PriceTable, None] = None,
+    format: Optional[str] = None,
+) -> Any: ...
