@@ -316,12 +316,9 @@ impl PyTraceCard {
     /// The card as plain Python data; money (every non-integer number) as `Decimal`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = Arc::clone(&self.inner);
-        let text = py.detach(|| serde_json::to_string(&*c)).map_err(|e| {
-            PyErrWrap(tracecard_core::Error::Serialize {
-                what: "card".into(),
-                message: e.to_string(),
-            })
-        })?;
+        let text = py
+            .detach(|| serde_json::to_string(&*c))
+            .map_err(|e| PyErrWrap(tracecard_core::Error::serialize("card", e)))?;
         json_to_py(py, &text)
     }
 

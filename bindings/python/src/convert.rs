@@ -22,12 +22,7 @@ pub fn serde_name<T: Serialize>(v: &T) -> String {
 
 /// Serialise `v` to JSON text (errors become `SerializeError`).
 pub fn to_json<T: Serialize>(v: &T, what: &str) -> Result<String, PyErrWrap> {
-    serde_json::to_string(v).map_err(|e| {
-        PyErrWrap(tracecard_core::Error::Serialize {
-            what: what.into(),
-            message: e.to_string(),
-        })
-    })
+    serde_json::to_string(v).map_err(|e| PyErrWrap(tracecard_core::Error::serialize(what, e)))
 }
 
 /// Parse JSON text into plain Python objects; every non-integer number becomes a

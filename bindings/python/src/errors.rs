@@ -197,10 +197,7 @@ pub fn costcraft_to_pyerr(py: Python<'_>, e: costcraft::Error) -> PyErr {
             let core = match e {
                 costcraft::Error::Core(c) => c,
                 costcraft::Error::Io { path, source } => Error::Io { path, source },
-                other => Error::Serialize {
-                    what: "costcraft".into(),
-                    message: other.to_string(),
-                },
+                other => Error::serialize("costcraft", other),
             };
             return to_pyerr(py, core);
         }
@@ -257,7 +254,17 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
         e => e,
     };
     match build(py, &e) {
-        Ok(err) => err,
+        Ok(err) => {
+            // the core's cause chain, as `__cause__` (`raise ... from ...`)
+            if let Some(src) = std::error::Error::source(&e) {
+                let cause = match src.downcast_ref::<std::io::Error>() {
+                    Some(io) => pyo3::exceptions::PyOSError::new_err(io.to_string()),
+                    None => pyo3::exceptions::PyValueError::new_err(src.to_string()),
+                };
+                err.set_cause(py, Some(cause));
+            }
+            err
+        }
         // Creating the exception itself failed (out of memory...): report that.
         Err(err) => err,
     }

@@ -144,3 +144,12 @@ def test_invalid_utf8_names_line(tmp_path: Path) -> None:
 def test_loads_type_error() -> None:
     with pytest.raises(TypeError):
         tracecard.loads(12)  # type: ignore[arg-type]
+
+
+def test_core_causes_become_dunder_cause() -> None:
+    """The parser's own error behind a ParseError is chained as `__cause__`."""
+    with pytest.raises(tracecard.ParseError) as ei:
+        tracecard.TraceCard.from_json('{\n  "schema_version": ')
+    cause = ei.value.__cause__
+    assert isinstance(cause, ValueError) and "EOF" in str(cause), repr(cause)
+    assert ei.value.line == 2

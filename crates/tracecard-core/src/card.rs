@@ -231,10 +231,7 @@ impl TraceCard {
                 s.push('\n');
                 s
             })
-            .map_err(|e| Error::Serialize {
-                what: "card".into(),
-                message: e.to_string(),
-            })
+            .map_err(|e| Error::serialize("card", e))
     }
 
     /// Parse a card from YAML.
@@ -244,7 +241,7 @@ impl TraceCard {
 
     /// Parse a card from JSON.
     pub fn from_json(text: &str) -> Result<TraceCard> {
-        serde_json::from_str(text).map_err(|e| Error::from_json("<card>", None, &e))
+        serde_json::from_str(text).map_err(|e| Error::from_json("<card>", None, e))
     }
 
     /// The JSON Schema of the card format (draft 2020-12), pretty-printed.
@@ -265,10 +262,7 @@ impl TraceCard {
 pub(crate) fn to_yaml<T: Serialize>(v: &T, what: &str) -> Result<String> {
     let mut opts = serde_saphyr::SerializerOptions::default();
     opts.prefer_block_scalars = false;
-    serde_saphyr::to_string_with_options(v, opts).map_err(|e| Error::Serialize {
-        what: what.into(),
-        message: e.to_string(),
-    })
+    serde_saphyr::to_string_with_options(v, opts).map_err(|e| Error::serialize(what, e))
 }
 
 /// Per-model, per-tool and per-agent totals of a card's steps.

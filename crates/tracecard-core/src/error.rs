@@ -39,6 +39,9 @@ pub enum Error {
         field: Option<String>,
         /// What is wrong.
         message: String,
+        /// The parser's own error, when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// No importer recognises the input, or the named format does not exist.
     #[error("{}: unknown trace format{}", path.display(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
@@ -106,6 +109,9 @@ pub enum Error {
         what: String,
         /// The serializer's message.
         message: String,
+        /// The serializer's own error, when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
 }
 
@@ -230,11 +236,25 @@ impl Error {
             line,
             field: field.map(str::to_owned),
             message: message.into(),
+            source: None,
         }
     }
 
-    /// An [`Error::Parse`] from a `serde_json` error, keeping its line (or `line` if given).
-    pub fn from_json(path: impl Into<PathBuf>, line: Option<u64>, err: &serde_json::Error) -> Self {
+    /// An [`Error::Serialize`] keeping the serializer's error as its source.
+    pub fn serialize(
+        what: impl Into<String>,
+        err: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Serialize {
+            what: what.into(),
+            message: err.to_string(),
+            source: Some(Box::new(err)),
+        }
+    }
+
+    /// An [`Error::Parse`] from a `serde_json` error, keeping its line (or `line` if
+    /// given) and the error itself as the source.
+    pub fn from_json(path: impl Into<PathBuf>, line: Option<u64>, err: serde_json::Error) -> Self {
         let line = line.or(if err.line() > 0 {
             Some(err.line() as u64)
         } else {
@@ -245,6 +265,7 @@ impl Error {
             line,
             field: None,
             message: err.to_string(),
+            source: Some(Box::new(err)),
         }
     }
 

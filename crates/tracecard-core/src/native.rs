@@ -72,10 +72,7 @@ pub fn to_json(trace: &Trace) -> Result<String> {
         tracecard_trace: NATIVE_VERSION,
         trace: trace.clone(),
     };
-    serde_json::to_string_pretty(&w).map_err(|e| Error::Serialize {
-        what: "trace".into(),
-        message: e.to_string(),
-    })
+    serde_json::to_string_pretty(&w).map_err(|e| Error::serialize("trace", e))
 }
 
 /// Write `trace` as native JSONL to `path` (what the recorders' `save` does).
@@ -132,10 +129,7 @@ struct WarningLine<'a> {
 }
 
 fn line<T: Serialize>(v: &T) -> Result<String> {
-    let mut s = serde_json::to_string(v).map_err(|e| Error::Serialize {
-        what: "trace record".into(),
-        message: e.to_string(),
-    })?;
+    let mut s = serde_json::to_string(v).map_err(|e| Error::serialize("trace record", e))?;
     s.push('\n');
     Ok(s)
 }

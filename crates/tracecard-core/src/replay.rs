@@ -143,10 +143,7 @@ impl CommandReplayer {
             format: &trace.source.format,
             remove,
         };
-        serde_json::to_string(&req).map_err(|e| Error::Serialize {
-            what: "replay request".into(),
-            message: e.to_string(),
-        })
+        serde_json::to_string(&req).map_err(|e| Error::serialize("replay request", e))
     }
 
     fn fail(&self, message: String) -> Error {

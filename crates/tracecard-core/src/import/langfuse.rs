@@ -26,7 +26,7 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let text = input.text()?;
     let path = input.path.as_path();
-    let v: Value = serde_json::from_str(text).map_err(|e| Error::from_json(path, None, &e))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| Error::from_json(path, None, e))?;
     let at = At::new(path, None);
     if !v.is_object() {
         return Err(at.err("", "expected a {trace, observations} object"));

@@ -64,7 +64,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
             if text.lines().filter(|l| !l.trim().is_empty()).count() < 2
                 || serde_json::from_str::<Value>(first).is_err()
             {
-                return Err(Error::from_json(path, None, &whole));
+                return Err(Error::from_json(path, None, whole));
             }
             let lines = super::jsonl(path, text)?;
             warnings.extend(lines.warnings);

@@ -105,3 +105,32 @@ fn field_line_and_path_accessors() {
     assert_eq!(e.path(), Some(std::path::Path::new("t.jsonl")));
     assert_eq!(Error::validation("trace", "x").field(), None);
 }
+
+#[test]
+fn parse_errors_keep_the_parsers_error_as_their_source() {
+    // a card that is not JSON: the serde_json error is the source, its line kept
+    let e = tracecard_core::TraceCard::from_json("{\n  \"schema_version\": ").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse);
+    let src = e.source().expect("a source");
+    assert!(src.downcast_ref::<serde_json::Error>().is_some(), "{src:?}");
+    assert!(e.to_string().starts_with("<card>:2"), "{e}");
+    // errors the core makes itself have none
+    assert!(
+        Error::parse("x.jsonl", Some(3), Some("kind"), "bad")
+            .source()
+            .is_none()
+    );
+}
+
+#[test]
+fn serialize_errors_keep_the_serializers_error_as_their_source() {
+    let inner = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+    let e = Error::serialize("card", inner);
+    assert_eq!(e.kind(), ErrorKind::Serialize);
+    assert!(
+        e.source()
+            .unwrap()
+            .downcast_ref::<serde_json::Error>()
+            .is_some()
+    );
+}
