@@ -67,6 +67,9 @@ pub enum Error {
         path: Option<PathBuf>,
         /// What is wrong.
         message: String,
+        /// The parser's own error, when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// A trace or card is structurally invalid (dangling parent, duplicate id, ...).
     #[error("invalid {what}: {message}")]

@@ -210,9 +210,14 @@ impl PriceTable {
         let err = |message: String| Error::Pricing {
             path: path.map(Path::to_path_buf),
             message,
+            source: None,
         };
-        let file: BundledFile =
-            serde_json::from_str(text).map_err(|e| err(format!("line {}: {e}", e.line())))?;
+        let json_err = |e: serde_json::Error| Error::Pricing {
+            path: path.map(Path::to_path_buf),
+            message: format!("line {}: {e}", e.line()),
+            source: Some(Box::new(e)),
+        };
+        let file: BundledFile = serde_json::from_str(text).map_err(json_err)?;
         let origin = match path {
             Some(p) => p.display().to_string(),
             None => format!("bundled {}", file.as_of),
@@ -275,9 +280,14 @@ impl PriceTable {
         let err = |message: String| Error::Pricing {
             path: path.map(Path::to_path_buf),
             message,
+            source: None,
         };
-        let root: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| err(format!("line {}: {e}", e.line())))?;
+        let json_err = |e: serde_json::Error| Error::Pricing {
+            path: path.map(Path::to_path_buf),
+            message: format!("line {}: {e}", e.line()),
+            source: Some(Box::new(e)),
+        };
+        let root: serde_json::Value = serde_json::from_str(text).map_err(json_err)?;
         let obj = root
             .as_object()
             .ok_or_else(|| err("expected a JSON object keyed by model name".into()))?;
@@ -390,6 +400,7 @@ impl PriceTable {
         let text = String::from_utf8(bytes).map_err(|e| Error::Pricing {
             path: Some(path.to_path_buf()),
             message: format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+            source: Some(Box::new(e)),
         })?;
         let is_own = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
@@ -404,6 +415,7 @@ impl PriceTable {
         if t.is_empty() {
             return Err(Error::Pricing {
                 path: Some(path.to_path_buf()),
+                source: None,
                 message: "no model with token prices in this file (expected tracecard's `{\"models\": [...]}` or LiteLLM's object keyed by model name)".into(),
             });
         }

@@ -134,3 +134,15 @@ fn serialize_errors_keep_the_serializers_error_as_their_source() {
             .is_some()
     );
 }
+
+#[test]
+fn pricing_errors_keep_the_parsers_error_as_their_source() {
+    let e = tracecard_core::PriceTable::from_litellm_json("{\"gpt\": ", None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Pricing);
+    assert!(
+        e.source()
+            .unwrap()
+            .downcast_ref::<serde_json::Error>()
+            .is_some()
+    );
+}
