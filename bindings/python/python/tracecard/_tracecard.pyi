@@ -4,9 +4,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Literal, Optional, Union, final
+from typing import Any, Literal, Optional, TypedDict, Union, final
 
-from typing_extensions import disjoint_base
+from typing_extensions import NotRequired, disjoint_base
 
 __all__ = [
     "BackfireError",
@@ -112,6 +112,15 @@ WarningCode = Literal[
     "usage_semantics_guessed",
     "usage_without_request",
 ]
+
+class _Warning(TypedDict):
+    """One warning of a trace or card (`warnings`)."""
+
+    code: WarningCode
+    message: str
+    file: NotRequired[str]
+    line: NotRequired[int]
+
 
 # ---------------------------------------------------------------- errors
 
@@ -259,7 +268,7 @@ class Trace:
     @property
     def steps(self) -> list[Step]: ...
     @property
-    def warnings(self) -> list[dict[str, Any]]: ...
+    def warnings(self) -> list[_Warning]: ...
     @property
     def metadata(self) -> dict[str, str]: ...
     @property
@@ -372,7 +381,7 @@ class TraceCard:
     @property
     def unproven_steps(self) -> list[CardStep]: ...
     @property
-    def warnings(self) -> list[dict[str, Any]]: ...
+    def warnings(self) -> list[_Warning]: ...
     @property
     def rollups(self) -> dict[str, Any]: ...
     def step(self, id: int) -> Optional[CardStep]: ...
