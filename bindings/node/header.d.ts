@@ -38,6 +38,11 @@ export type TracecardErrorCode =
   | 'TRACECARD_REPLAY'
   | 'TRACECARD_SERIALIZE'
   | 'TRACECARD_HOST'
+  | 'TRACECARD_COSTCRAFT_PARSE'
+  | 'TRACECARD_COSTCRAFT_INPUT'
+  | 'TRACECARD_COSTCRAFT_SERIALIZE'
+  | 'TRACECARD_BACKFIRE'
+  | 'TRACECARD_GUARD_TRANSCRIPT'
   | 'TRACECARD_MULTIPLE_SESSIONS'
   | 'TRACECARD_RECORDER_FINISHED'
   | 'TRACECARD_INVALID_ARG'
@@ -58,5 +63,121 @@ export interface TracecardError extends Error {
   count?: number
   /** `TRACECARD_IO`: the errno name (`ENOENT`, ...). */
   ioCode?: string
+  /** `TRACECARD_BACKFIRE`: one line per backfire guard that holds. */
+  guards?: string[]
+}
+
+/** One place a rule would have fired ({@link checkRules}). */
+export interface RuleFiring {
+  /** Session id. */
+  sessionId: string
+  /** Card step id. */
+  step: number
+  /** The step's id in the original file. */
+  sourceRef?: string
+  /** The step's verdict in the new trace. */
+  verdict: 'needed' | 'redundant' | 'unproven'
+  /** The step's own + carried-context cost (exact decimal string). */
+  costUsd: string
+}
+
+/** What one rule did on the checked traces. */
+export interface RuleCheck {
+  /** Rule id. */
+  id: string
+  /** Its status in rules.yaml. */
+  status: 'active' | 'quarantined' | 'held_back'
+  /** Every matching step. */
+  fired: RuleFiring[]
+  /** Matching steps that were `needed` (the rule would have removed a load-bearing step). */
+  firedOnNeeded: number
+  /** Targeted cost per session in the distillation corpus. */
+  baselinePerSessionUsd: string
+  /** Targeted cost per session now. */
+  nowPerSessionUsd: string
+  /** `now < baseline`. */
+  shrank: boolean
+}
+
+/** The result of {@link checkRules}: `tracecard check-rules --json`, camelCased. */
+export interface CheckReport {
+  /** Sessions checked. */
+  sessions: number
+  /** One entry per rule, in rules.yaml order. */
+  rules: RuleCheck[]
+}
+
+/** Totals of one arm of an {@link Evaluation}. */
+export interface EvaluationArm {
+  /** Sessions. */
+  sessions: number
+  /** Successful sessions. */
+  successes: number
+  /** Total cost (exact decimal string). */
+  totalCostUsd: string
+  /** Total cost / successes (absent without a success). */
+  costPerSuccessUsd?: string
+}
+
+/** One baseline/treated pair of an {@link Evaluation}. */
+export interface EvaluationPair {
+  /** The task key (`task_id` metadata, else the session id). */
+  task: string
+  /** Baseline session id. */
+  baseline: string
+  /** Treated session id. */
+  treated: string
+  /** Baseline outcome. */
+  baselineOutcome: 'success' | 'failure' | 'unknown'
+  /** Treated outcome. */
+  treatedOutcome: 'success' | 'failure' | 'unknown'
+  /** Treated − baseline cost. */
+  costChangeUsd: string
+}
+
+/** One lane of the per-action ablation of an {@link Evaluation}. */
+export interface EvaluationLane {
+  /** `all rules`, `without prune`, ..., `no rules`. */
+  lane: string
+  /** The actions with an active rule in these runs. */
+  actions: Array<'prune' | 'repair' | 'preserve'>
+  /** Distinct active rule ids over these runs. */
+  rules: number
+  /** Paired tasks. */
+  pairs: number
+  /** Tasks of the lane without a baseline run. */
+  unpaired: number
+  /** Success in the baseline, not in the lane. */
+  regressions: number
+  /** Not in the baseline, success in the lane. */
+  recoveries: number
+  /** Median per-pair cost change. */
+  medianCostChangeUsd: string
+  /** Its 95% bootstrap interval. */
+  medianCostChangeCiUsd: [string, string]
+  /** The lane's paired runs. */
+  treated: EvaluationArm
+}
+
+/** The result of {@link evaluate}: `tracecard evaluate --json`, camelCased. */
+export interface Evaluation {
+  /** Paired tasks. */
+  pairs: EvaluationPair[]
+  /** Tasks only in the baseline or only in the treated set. */
+  unpaired: string[]
+  /** Pairs where the baseline succeeded and the treated run did not. */
+  regressions: number
+  /** Pairs where the baseline did not succeed and the treated run did. */
+  recoveries: number
+  /** Median per-pair cost change (exact decimal string). */
+  medianCostChangeUsd: string
+  /** 95% bootstrap interval of the median cost change. */
+  medianCostChangeCiUsd: [string, string]
+  /** Baseline arm (paired sessions). */
+  baseline: EvaluationArm
+  /** Treated arm (paired sessions). */
+  treated: EvaluationArm
+  /** Per-lane ablation, when the treated runs name their active rules. */
+  ablation?: EvaluationLane[]
 }
 

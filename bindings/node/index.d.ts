@@ -38,6 +38,11 @@ export type TracecardErrorCode =
   | 'TRACECARD_REPLAY'
   | 'TRACECARD_SERIALIZE'
   | 'TRACECARD_HOST'
+  | 'TRACECARD_COSTCRAFT_PARSE'
+  | 'TRACECARD_COSTCRAFT_INPUT'
+  | 'TRACECARD_COSTCRAFT_SERIALIZE'
+  | 'TRACECARD_BACKFIRE'
+  | 'TRACECARD_GUARD_TRANSCRIPT'
   | 'TRACECARD_MULTIPLE_SESSIONS'
   | 'TRACECARD_RECORDER_FINISHED'
   | 'TRACECARD_INVALID_ARG'
@@ -58,6 +63,122 @@ export interface TracecardError extends Error {
   count?: number
   /** `TRACECARD_IO`: the errno name (`ENOENT`, ...). */
   ioCode?: string
+  /** `TRACECARD_BACKFIRE`: one line per backfire guard that holds. */
+  guards?: string[]
+}
+
+/** One place a rule would have fired ({@link checkRules}). */
+export interface RuleFiring {
+  /** Session id. */
+  sessionId: string
+  /** Card step id. */
+  step: number
+  /** The step's id in the original file. */
+  sourceRef?: string
+  /** The step's verdict in the new trace. */
+  verdict: 'needed' | 'redundant' | 'unproven'
+  /** The step's own + carried-context cost (exact decimal string). */
+  costUsd: string
+}
+
+/** What one rule did on the checked traces. */
+export interface RuleCheck {
+  /** Rule id. */
+  id: string
+  /** Its status in rules.yaml. */
+  status: 'active' | 'quarantined' | 'held_back'
+  /** Every matching step. */
+  fired: RuleFiring[]
+  /** Matching steps that were `needed` (the rule would have removed a load-bearing step). */
+  firedOnNeeded: number
+  /** Targeted cost per session in the distillation corpus. */
+  baselinePerSessionUsd: string
+  /** Targeted cost per session now. */
+  nowPerSessionUsd: string
+  /** `now < baseline`. */
+  shrank: boolean
+}
+
+/** The result of {@link checkRules}: `tracecard check-rules --json`, camelCased. */
+export interface CheckReport {
+  /** Sessions checked. */
+  sessions: number
+  /** One entry per rule, in rules.yaml order. */
+  rules: RuleCheck[]
+}
+
+/** Totals of one arm of an {@link Evaluation}. */
+export interface EvaluationArm {
+  /** Sessions. */
+  sessions: number
+  /** Successful sessions. */
+  successes: number
+  /** Total cost (exact decimal string). */
+  totalCostUsd: string
+  /** Total cost / successes (absent without a success). */
+  costPerSuccessUsd?: string
+}
+
+/** One baseline/treated pair of an {@link Evaluation}. */
+export interface EvaluationPair {
+  /** The task key (`task_id` metadata, else the session id). */
+  task: string
+  /** Baseline session id. */
+  baseline: string
+  /** Treated session id. */
+  treated: string
+  /** Baseline outcome. */
+  baselineOutcome: 'success' | 'failure' | 'unknown'
+  /** Treated outcome. */
+  treatedOutcome: 'success' | 'failure' | 'unknown'
+  /** Treated − baseline cost. */
+  costChangeUsd: string
+}
+
+/** One lane of the per-action ablation of an {@link Evaluation}. */
+export interface EvaluationLane {
+  /** `all rules`, `without prune`, ..., `no rules`. */
+  lane: string
+  /** The actions with an active rule in these runs. */
+  actions: Array<'prune' | 'repair' | 'preserve'>
+  /** Distinct active rule ids over these runs. */
+  rules: number
+  /** Paired tasks. */
+  pairs: number
+  /** Tasks of the lane without a baseline run. */
+  unpaired: number
+  /** Success in the baseline, not in the lane. */
+  regressions: number
+  /** Not in the baseline, success in the lane. */
+  recoveries: number
+  /** Median per-pair cost change. */
+  medianCostChangeUsd: string
+  /** Its 95% bootstrap interval. */
+  medianCostChangeCiUsd: [string, string]
+  /** The lane's paired runs. */
+  treated: EvaluationArm
+}
+
+/** The result of {@link evaluate}: `tracecard evaluate --json`, camelCased. */
+export interface Evaluation {
+  /** Paired tasks. */
+  pairs: EvaluationPair[]
+  /** Tasks only in the baseline or only in the treated set. */
+  unpaired: string[]
+  /** Pairs where the baseline succeeded and the treated run did not. */
+  regressions: number
+  /** Pairs where the baseline did not succeed and the treated run did. */
+  recoveries: number
+  /** Median per-pair cost change (exact decimal string). */
+  medianCostChangeUsd: string
+  /** 95% bootstrap interval of the median cost change. */
+  medianCostChangeCiUsd: [string, string]
+  /** Baseline arm (paired sessions). */
+  baseline: EvaluationArm
+  /** Treated arm (paired sessions). */
+  treated: EvaluationArm
+  /** Per-lane ablation, when the treated runs name their active rules. */
+  ablation?: EvaluationLane[]
 }
 
 
@@ -68,6 +189,101 @@ export interface TracecardError extends Error {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** The result of {@link distill}: rules, patches, the skill and the report. */
+export declare class Distillation {
+  /**
+   * The `rules.yaml` document (`schema_version`, `corpus`, `policy`, `tools`,
+   * `backfire`, `rules`; snake_case keys as in the file, money as decimal strings).
+   */
+  get rules(): Record<string, unknown>
+  /** Every patch: `{kept: [...], refused: [{refusal, patch}]}` (as `patches.yaml`). */
+  get patches(): Record<string, unknown>
+  /** Number of rules distilled. */
+  get ruleCount(): number
+  /** The ids of the rules, in `rules.yaml` order. */
+  get ruleIds(): Array<string>
+  /** `SKILL.md` text. */
+  get skillMd(): string
+  /** The skill's name (its directory under the output directory). */
+  get skillName(): string
+  /** `REPORT.md` text. */
+  get reportMd(): string
+  /** `rules.yaml` text. */
+  rulesYaml(): string
+  /** `patches.yaml` text. */
+  patchesYaml(): string
+  /** Notes (outcome records naming no loaded session, ...), also in `REPORT.md`. */
+  get notes(): Array<string>
+  /** The sessions' cards, with the `backfire_<guard>` warnings. */
+  get cards(): Array<TraceCard>
+  /**
+   * Write `rules.yaml`, `<skillName>/SKILL.md`, `patches.yaml` and `REPORT.md`
+   * into `dir` (created when missing); what `tracecard distill -o DIR` writes.
+   */
+  write(dir: string): void
+}
+
+/**
+ * The enforceable prune rules of a `rules.yaml` (from {@link distill} or
+ * `tracecard distill`), asked before each tool call. Never denies when unsure: a
+ * tool no rule names, a context it has no record of.
+ */
+export declare class Guard {
+  /**
+   * A guard on the rules of the `rules.yaml` at `path`. Throws `TRACECARD_IO`
+   * or `TRACECARD_COSTCRAFT_PARSE` (with `path`, `line`).
+   */
+  static load(path: string, options?: GuardOptions | undefined | null): Guard
+  /** The ids of the rules that may deny. */
+  get ruleIds(): Array<string>
+  /** Number of rules in the file (enforceable or not). */
+  get rulesInFile(): number
+  /**
+   * Decide whether the call of `toolName` with `toolInput` (the tool's
+   * arguments object) may run, given `history`: what ran before in this
+   * session, as a {@link Trace}, a {@link Recorder} (its steps so far) or the
+   * path of a Claude Code transcript. No history means an empty session.
+   */
+  check(toolName: string, toolInput: unknown, history?: Trace | Recorder | string | null, options?: CheckOptions): GuardDecision
+}
+
+/**
+ * A price table. `PriceTable.bundled()` is what cards use by default;
+ * `PriceTable.load(path)` reads LiteLLM's `model_prices_and_context_window.json` or
+ * tracecard's own format; `PriceTable.withOverride(path)` layers a file over the
+ * bundled table (what `compile({prices: path})` does). Pass one as `prices` to
+ * {@link Trace.compile}, {@link report} or costcraft to reuse it without reading
+ * the file again.
+ */
+export declare class PriceTable {
+  /** The bundled table. */
+  static bundled(): PriceTable
+  /** The date of the bundled table's prices (`2026-11-24`). */
+  static bundledAsOf(): string
+  /**
+   * Only the prices in the file at `path` (LiteLLM or tracecard format,
+   * auto-detected). Throws `TRACECARD_IO` or `TRACECARD_PRICING` (with `path`).
+   */
+  static load(path: string): PriceTable
+  /** The file at `path` layered over the bundled table. */
+  static withOverride(path: string): PriceTable
+  /** A table from LiteLLM-format JSON text. */
+  static fromLitellmJson(text: string): PriceTable
+  /** A table from tracecard-format JSON text (`{"as_of": ..., "models": [...]}`). */
+  static fromJson(text: string): PriceTable
+  /** Description written on cards (`bundled 2026-11-24`, a file name). */
+  get name(): string
+  /** Number of entries. */
+  get length(): number
+  /**
+   * The exact cost (decimal string) of `tokens` on `model` at today's price,
+   * `null` when the model is not in the table.
+   */
+  cost(model: string, tokens: TokenCounts): string | null
+  /** The table entry `model` is priced as, `null` when unknown. */
+  pricedAs(model: string): string | null
+}
 
 /** Records one agent session step by step; `finish()` returns the {@link Trace}. */
 export declare class Recorder {
@@ -284,6 +500,11 @@ export declare class TraceCard {
    * decimal-aware parser, or read the string fields of this object instead.
    */
   toJson(): string
+  /**
+   * The card as a self-contained HTML page (the `tracecard report` page of one
+   * session, steps by order; no prompt or tool content unless `includeContent`).
+   */
+  toHtml(options?: HtmlOptions | undefined | null): string
   /** Parse a card from JSON text. */
   static fromJson(text: string): TraceCard
   /** Parse a card from YAML text. */
@@ -348,6 +569,25 @@ export interface CardStep {
   sourceRef?: string
 }
 
+/** Where the pending call runs (default: the main session). */
+export interface CheckOptions {
+  /**
+   * The context key: `"main"`, `"step-<spawn step id>"` for a sub-agent of a
+   * trace, or a Claude Code `agent_id` with a transcript.
+   */
+  context?: string
+  /** The sub-agent's type, when the call runs in one. */
+  agentType?: string
+  /** With a transcript: the pending call's `tool_use_id` (never counted as run). */
+  toolUseId?: string
+}
+
+/**
+ * Where each rule of the `rules.yaml` at `rulesPath` would fire in `paths`, and
+ * whether the cost it targets shrank: `tracecard check-rules --json`, camelCased.
+ */
+export declare function checkRules(rulesPath: string, paths: string | Trace | Array<string | Trace>, options?: CostcraftOptions): CheckReport
+
 /**
  * The `tracecard-replay/1` command protocol as a replayer: the command runs once
  * per replay through `sh -c`, gets a JSON request on stdin and answers with a JSON
@@ -372,9 +612,9 @@ export interface CommandReplayerOptions {
 export interface CompileOptions {
   /**
    * A price file (LiteLLM's `model_prices_and_context_window.json` or tracecard's
-   * own format) layered over the bundled table.
+   * own format) layered over the bundled table, or a {@link PriceTable}.
    */
-  prices?: string
+  prices?: string | PriceTable
   /**
    * Counterfactual replayer: a function `(traceWithoutCandidates, removedIds) =>
    * outcome` (first called with `removedIds = []` for the baseline), or
@@ -389,11 +629,56 @@ export interface CompileOptions {
   analyze?: boolean
 }
 
+/** Options of {@link checkRules} and {@link evaluate}. */
+export interface CostcraftOptions {
+  /** Outcomes ({@link evaluate} only): a JSONL file or an array of records. */
+  outcomes?: string | OutcomeRecord[]
+  /** A price file or a {@link PriceTable}. */
+  prices?: string | PriceTable
+  /** The format of the files (auto-detected per file by default). */
+  format?: string
+}
+
 /** The format of the file at `path`, `null` when no importer recognises it. */
 export declare function detect(path: string): string | null
 
 /** Files under `root` (recursively, sorted) to import; a file path is returned as is. */
 export declare function discover(root: string): Array<string>
+
+/**
+ * Distil sessions (paths of files or directories, or {@link Trace}s) into
+ * patches and rules, like `tracecard distill`. Throws `TRACECARD_BACKFIRE` (with
+ * `guards`) when a backfire guard holds for the corpus and `policy.allowBackfire`
+ * does not name it.
+ */
+export declare function distill(paths: string | Trace | Array<string | Trace>, options?: DistillOptions): Distillation
+
+/** Options of {@link distill}. */
+export interface DistillOptions {
+  /**
+   * Outcomes: a JSONL file (`{session_id, status, evidence}` per line, the
+   * CLI's `--outcomes`) or an array of such records.
+   */
+  outcomes?: string | OutcomeRecord[]
+  /**
+   * Overrides of costcraft's policy (rules.yaml's `policy`), by field name in
+   * snake_case or camelCase (`minSavingsUsd`, `requireReplay`, `skillName`, ...);
+   * `allowBackfire` takes guard names (`short-sessions`, ...) or `'all'`.
+   */
+  policy?: Record<string, unknown>
+  /** A price file or a {@link PriceTable}. */
+  prices?: string | PriceTable
+  /** The format of the files (auto-detected per file by default). */
+  format?: string
+}
+
+/**
+ * Pair `baseline` and `treated` runs of the same tasks (by `task_id` metadata,
+ * else session id): regressions, recoveries, the median cost change with its
+ * bootstrap interval, and the per-lane ablation: `tracecard evaluate --json`,
+ * camelCased.
+ */
+export declare function evaluate(baseline: string | Trace | Array<string | Trace>, treated: string | Trace | Array<string | Trace>, options?: CostcraftOptions): Evaluation
 
 /** Options of {@link Recorder.finish}. */
 export interface FinishOptions {
@@ -410,6 +695,48 @@ export interface FinishOptions {
 
 /** Names of every format tracecard reads, in detection order. */
 export declare function formats(): Array<string>
+
+/** A guard decision. */
+export interface GuardDecision {
+  /** Whether the call may run. */
+  allowed: boolean
+  /** The rule that denied it. */
+  ruleId?: string
+  /**
+   * For a deny, `<rule id>: <reason> (proven waste in N step(s) of M
+   * session(s)...)`: what to tell the model; otherwise why the guard abstained
+   * (`no rule matches`, `state unavailable: ...`).
+   */
+  reason: string
+  /**
+   * How the call relates to the earlier calls of its context
+   * (`repeat_of_success`, `repeat_after_change`, `retry_of_failure`,
+   * `before_any_read` or `any`), when computed.
+   */
+  after?: string
+}
+
+/** Options of {@link Guard.load}. */
+export interface GuardOptions {
+  /** A rule denies only with support in at least this many sessions (default 1). */
+  minSupport?: number
+  /** Also enforce `held_back` prune rules (an ablation; default `false`). */
+  includeHeldBack?: boolean
+  /**
+   * Also enforce `after: repeat_after_change` rules (default `false`: such a
+   * rule calls a repeat waste although something that may change its result ran
+   * since).
+   */
+  repeatAfterChange?: boolean
+}
+
+/** Options of {@link TraceCard.toHtml}. */
+export interface HtmlOptions {
+  /** Quote evidence content instead of hashes (default `false`). */
+  includeContent?: boolean
+  /** Page title (default: the session id). */
+  title?: string
+}
 
 /** Options of {@link Recorder.llmCall}. */
 export interface LlmCallOptions {
@@ -455,10 +782,48 @@ export interface LoadsOptions {
   name?: string
 }
 
+/** An outcome record of `outcomes`: which session succeeded, with what evidence. */
+export interface OutcomeRecord {
+  /** The session it judges. */
+  sessionId: string
+  /** `success` or `failure`. */
+  status: string
+  /** Verifier verdicts: `{verifier, passed, message?}`. */
+  evidence?: Array<{ verifier: string; passed: boolean; message?: string }>
+}
+
 /** Options of {@link Recorder} (constructor). */
 export interface RecorderOptions {
   /** `false` keeps only hashes and lengths of inputs and outputs (default `true`). */
   keepContent?: boolean
+}
+
+/**
+ * The HTML report of every session in `paths` (files, directories, or
+ * {@link Trace}s), returned and, with `options.out`, written to that file. One
+ * session gives a session page, several an overview linking to each; the page is
+ * self-contained (no network) and carries no prompt or tool content unless
+ * `includeContent`.
+ */
+export declare function report(paths: string | Trace | Array<string | Trace>, options?: ReportOptions): string
+
+/** Options of {@link report}. */
+export interface ReportOptions {
+  /** Also write the page to this file. */
+  out?: string
+  /** A price file or a {@link PriceTable}. */
+  prices?: string | PriceTable
+  /** The format of the files (auto-detected per file by default). */
+  format?: string
+  /**
+   * Quote the content evidence rests on (reappearing tokens, artifact names)
+   * instead of hashes (default `false`: no prompt or tool content in the page).
+   */
+  includeContent?: boolean
+  /** Page title (default: the session id, or "N sessions"). */
+  title?: string
+  /** Run the redundancy analysis (default `true`). */
+  analyze?: boolean
 }
 
 /** Options of {@link StepHandle.setResult}. */

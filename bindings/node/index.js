@@ -835,17 +835,24 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Distillation = nativeBinding.Distillation
+module.exports.Guard = nativeBinding.Guard
+module.exports.PriceTable = nativeBinding.PriceTable
 module.exports.Recorder = nativeBinding.Recorder
 module.exports.StepHandle = nativeBinding.StepHandle
 module.exports.Trace = nativeBinding.Trace
 module.exports.TraceCard = nativeBinding.TraceCard
 module.exports.CARD_SCHEMA_VERSION = nativeBinding.CARD_SCHEMA_VERSION
+module.exports.checkRules = nativeBinding.checkRules
 module.exports.detect = nativeBinding.detect
 module.exports.discover = nativeBinding.discover
+module.exports.distill = nativeBinding.distill
+module.exports.evaluate = nativeBinding.evaluate
 module.exports.formats = nativeBinding.formats
 module.exports.load = nativeBinding.load
 module.exports.loadAll = nativeBinding.loadAll
 module.exports.loads = nativeBinding.loads
 module.exports.loadsAll = nativeBinding.loadsAll
+module.exports.report = nativeBinding.report
 module.exports.usdToNumber = nativeBinding.usdToNumber
 module.exports.VERSION = nativeBinding.VERSION

@@ -270,6 +270,13 @@ impl TraceCard {
         self.inner.to_json().js(&env)
     }
 
+    /// The card as a self-contained HTML page (the `tracecard report` page of one
+    /// session, steps by order; no prompt or tool content unless `includeContent`).
+    #[napi]
+    pub fn to_html(&self, options: Option<crate::report::HtmlOptions>) -> String {
+        crate::report::card_html(&self.inner, options)
+    }
+
     /// Parse a card from JSON text.
     #[napi(factory)]
     pub fn from_json(env: Env, text: String) -> Result<TraceCard> {

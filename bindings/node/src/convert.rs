@@ -76,3 +76,49 @@ pub fn outcome_from_str(s: &str) -> Option<OutcomeStatus> {
         _ => None,
     }
 }
+
+/// A serde value made ready for JS: every number under a key ending in `_usd`
+/// (money) becomes an exact decimal string like `card.totalCostUsd`; with
+/// `camel`, object keys are camelCased (`cost_usd` → `costUsd`) for the typed
+/// report objects. Key casing is the only change; values are the core's.
+pub fn to_js_value<T: Serialize>(v: &T, camel: bool) -> serde_json::Result<serde_json::Value> {
+    Ok(js_value(serde_json::to_value(v)?, camel, false))
+}
+
+fn js_value(v: serde_json::Value, camel: bool, money: bool) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if money => match n.as_f64().and_then(Usd::from_f64) {
+            Some(u) => Value::String(usd(u)),
+            None => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| js_value(x, camel, money)).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| {
+                    let money = k.ends_with("_usd");
+                    let k = if camel { camel_case(&k) } else { k };
+                    (k, js_value(x, camel, money))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `snake_case` → `camelCase`.
+pub fn camel_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut up = false;
+    for c in s.chars() {
+        if c == '_' && !out.is_empty() {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

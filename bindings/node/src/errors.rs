@@ -38,6 +38,59 @@ pub const RECORDER_FINISHED: &str = "TRACECARD_RECORDER_FINISHED";
 /// Binding-level code: an argument has the wrong shape or value.
 pub const INVALID_ARG: &str = "TRACECARD_INVALID_ARG";
 
+/// The JS `code` of a costcraft error kind; `None` for `Io` and `Core`, which are
+/// thrown with the core's codes (see [`costcraft_to_js`]).
+pub fn costcraft_code(kind: costcraft::ErrorKind) -> Option<&'static str> {
+    use costcraft::ErrorKind as K;
+    // Exhaustive on purpose: no `_ =>` arm.
+    match kind {
+        K::Io | K::Core => None,
+        K::Parse => Some("TRACECARD_COSTCRAFT_PARSE"),
+        K::Backfire => Some("TRACECARD_BACKFIRE"),
+        K::Input => Some("TRACECARD_COSTCRAFT_INPUT"),
+        K::Serialize => Some("TRACECARD_COSTCRAFT_SERIALIZE"),
+    }
+}
+
+/// Binding-level code: the guard could not read the transcript it was given as
+/// history (the `tracecard guard` hook fails open on the same error).
+pub const GUARD_TRANSCRIPT: &str = "TRACECARD_GUARD_TRANSCRIPT";
+
+/// The JS error of a costcraft error: `Core` and `Io` errors are thrown exactly as
+/// the core's (same codes), the others with their costcraft code, `kind`, and
+/// `path`/`line` (parse) or `guards` (backfire).
+pub fn costcraft_to_js(env: &Env, e: costcraft::Error) -> napi::Error {
+    let kind = e.kind();
+    match e {
+        costcraft::Error::Core(c) => to_js(env, c),
+        costcraft::Error::Io { path, source } => to_js(env, CoreError::Io { path, source }),
+        other => {
+            let message = other.to_string();
+            let (path, line, guards) = match &other {
+                costcraft::Error::Parse { path, line, .. } => (
+                    Some(path.display().to_string()),
+                    line.map(|l| u32::try_from(l).unwrap_or(u32::MAX)),
+                    None,
+                ),
+                costcraft::Error::Backfire { guards } => (None, None, Some(guards.clone())),
+                _ => (None, None, None),
+            };
+            js_error(
+                env,
+                costcraft_code(kind).unwrap_or("TRACECARD_COSTCRAFT_INPUT"),
+                message,
+                Props {
+                    kind: Some(kind.as_str()),
+                    path,
+                    line,
+                    guards,
+                    ..Props::default()
+                },
+            )
+        }
+    }
+}
+
 /// Extra properties set on a thrown error.
 #[derive(Default)]
 pub struct Props {
@@ -47,6 +100,7 @@ pub struct Props {
     pub field: Option<String>,
     pub count: Option<u32>,
     pub io_code: Option<String>,
+    pub guards: Option<Vec<String>>,
 }
 
 /// Build the JS error object; if building it fails, a plain napi error with the
@@ -79,6 +133,9 @@ fn build(env: &Env, code: &str, message: &str, props: Props) -> Result<napi::Err
     if let Some(e) = props.io_code {
         obj.set_named_property("ioCode", e)?;
     }
+    if let Some(g) = props.guards {
+        obj.set_named_property("guards", g)?;
+    }
     Ok(napi::Error::from(obj.to_unknown()))
 }
 
@@ -101,6 +158,7 @@ pub fn to_js(env: &Env, e: CoreError) -> napi::Error {
         field,
         count: None,
         io_code,
+        guards: None,
     };
     js_error(env, code(kind), e.to_string(), props)
 }
@@ -132,5 +190,11 @@ pub trait CoreResultExt<T> {
 impl<T> CoreResultExt<T> for std::result::Result<T, CoreError> {
     fn js(self, env: &Env) -> Result<T> {
         self.map_err(|e| to_js(env, e))
+    }
+}
+
+impl<T> CoreResultExt<T> for std::result::Result<T, costcraft::Error> {
+    fn js(self, env: &Env) -> Result<T> {
+        self.map_err(|e| costcraft_to_js(env, e))
     }
 }

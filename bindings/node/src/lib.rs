@@ -7,11 +7,15 @@
 
 mod card;
 mod convert;
+mod costcraft_api;
 mod errors;
+mod guard;
 mod import;
 mod model;
+mod prices;
 mod recorder;
 mod replay;
+mod report;
 
 use napi_derive::napi;
 

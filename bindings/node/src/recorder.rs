@@ -163,7 +163,7 @@ fn count(env: &Env, name: &str, v: Option<f64>) -> Result<u64> {
 }
 
 impl TokenCounts {
-    fn usage(&self, env: &Env) -> Result<TokenUsage> {
+    pub(crate) fn usage(&self, env: &Env) -> Result<TokenUsage> {
         let output = count(env, "output", self.output)?;
         let cache_read = count(env, "cacheRead", self.cache_read)?;
         let w5 = count(env, "cacheWrite5m", self.cache_write_5m)?;
@@ -213,7 +213,7 @@ impl Recorder {
         }
     }
 
-    fn snapshot(&self, env: &Env) -> Result<Arc<CoreTrace>> {
+    pub(crate) fn snapshot(&self, env: &Env) -> Result<Arc<CoreTrace>> {
         let g = self
             .state
             .lock()

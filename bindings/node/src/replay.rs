@@ -17,7 +17,6 @@
 //! `{command}` replayers run the `tracecard-replay/1` protocol in the core
 //! ([`CommandReplayer`]).
 
-use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,12 +26,13 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsValue, UnknownRef, ValueType};
 use napi_derive::napi;
 use tracecard_core::model::{Outcome, StepId, Trace as CoreTrace};
-use tracecard_core::{CommandReplayer, Compiler, PriceTable, Replayer};
+use tracecard_core::{CommandReplayer, Compiler, Replayer};
 
 use crate::card::TraceCard;
 use crate::convert::outcome_from_str;
 use crate::errors::{invalid_arg, to_js};
 use crate::model::Trace;
+use crate::prices::{Prices, PricesArg, prices_arg};
 
 /// The `tracecard-replay/1` command protocol as a replayer: the command runs once
 /// per replay through `sh -c`, gets a JSON request on stdin and answers with a JSON
@@ -54,12 +54,13 @@ pub struct CommandReplayerOptions {
 type ReplayFn<'a> = Function<'a, FnArgs<(Trace, Vec<u32>)>, Unknown<'static>>;
 
 /// Options of {@link Trace.compile} and {@link Trace.compileAsync}.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct CompileOptions<'a> {
     /// A price file (LiteLLM's `model_prices_and_context_window.json` or tracecard's
-    /// own format) layered over the bundled table.
-    pub prices: Option<String>,
+    /// own format) layered over the bundled table, or a {@link PriceTable}.
+    #[napi(ts_type = "string | PriceTable")]
+    pub prices: Option<PricesArg<'a>>,
     /// Counterfactual replayer: a function `(traceWithoutCandidates, removedIds) =>
     /// outcome` (first called with `removedIds = []` for the baseline), or
     /// `{command}` for the `tracecard-replay/1` protocol. An outcome is `"success"`,
@@ -73,30 +74,6 @@ pub struct CompileOptions<'a> {
     pub analyze: Option<bool>,
 }
 
-/// A price table argument: the bundled table (no copy) or a loaded one.
-enum Prices {
-    Bundled,
-    Table(Arc<PriceTable>),
-}
-
-impl Prices {
-    fn get(&self) -> &PriceTable {
-        match self {
-            Prices::Bundled => PriceTable::bundled(),
-            Prices::Table(t) => t,
-        }
-    }
-}
-
-fn prices_arg(env: &Env, prices: Option<&str>) -> Result<Prices> {
-    match prices {
-        None => Ok(Prices::Bundled),
-        Some(p) => PriceTable::bundled_with_override(Path::new(p))
-            .map(|t| Prices::Table(Arc::new(t)))
-            .map_err(|e| to_js(env, e)),
-    }
-}
-
 struct Settings {
     prices: Prices,
     analyze: bool,
@@ -106,7 +83,7 @@ struct Settings {
 impl Settings {
     fn new(env: &Env, o: &CompileOptions<'_>) -> Result<Self> {
         Ok(Settings {
-            prices: prices_arg(env, o.prices.as_deref())?,
+            prices: prices_arg(env, o.prices.as_ref())?,
             analyze: o.analyze.unwrap_or(true),
             budget: o
                 .replay_budget
