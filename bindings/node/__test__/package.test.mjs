@@ -64,3 +64,11 @@ test('examples/node/recorder_agent.mjs runs and flags the unused steps', () => {
   assert.match(out, /redundant \(removing it kept the outcome under replay\)/)
   assert.match(out, /schema_version: tracecard\/1/)
 })
+
+test('examples/node/guard_ai_sdk.mjs: the guard denies the repeated read of a real AI SDK tool', () => {
+  const out = execFileSync(process.execPath, [path.join(REPO, 'examples', 'node', 'guard_ai_sdk.mjs')]).toString()
+  assert.match(out, /guard read_file\(cfg\.toml\): allow/)
+  assert.match(out, /guard read_file\(cfg\.toml\): DENY \(prune-read-file-repeat-of-success-/)
+  assert.equal((out.match(/execute read_file/g) || []).length, 1)
+  assert.match(out, /tool calls: 2, denied: 1/)
+})
