@@ -65,6 +65,7 @@ def main() -> int:
 
         import tracecard.spark
 
+        os.environ["PYSPARK_PYTHON"] = sys.executable
         t0 = time.perf_counter()
         spark = (
             SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")

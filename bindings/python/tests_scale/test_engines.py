@@ -4,6 +4,8 @@ tracecard.ray over the shared fixtures: the same rows as `tracecard compile
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,6 +35,8 @@ def _same_rows(out: Path, cli: dict[str, pa.Table]) -> None:
 def spark():  # type: ignore[no-untyped-def]
     from pyspark.sql import SparkSession
 
+    # the Python workers must be this venv's interpreter (the one with tracecard)
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     s = (
         SparkSession.builder.master("local[2]")
         .appName("tracecard-test")

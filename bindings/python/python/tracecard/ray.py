@@ -36,13 +36,14 @@ def keyed_files(src: str) -> "ray.data.Dataset":
     import ray.data
 
     ds = ray.data.read_binary_files(src, include_paths=True)
-    return ds.map_batches(
-        lambda b: _engine.add_keys(_to_batch(b), "path", "bytes"), batch_format="pyarrow"
+    return ds.map_batches(_add_keys, batch_format="pyarrow")
+
+
+def _add_keys(t: pa.Table) -> pa.Table:
+    return pa.Table.from_batches(
+        [_engine.add_keys(b, "path", "bytes") for b in t.to_batches()],
+        schema=pa.schema([("key", pa.string()), ("path", pa.string()), ("content", pa.binary())]),
     )
-
-
-def _to_batch(t: pa.Table) -> pa.RecordBatch:
-    return t.combine_chunks().to_batches()[0] if t.num_rows else pa.RecordBatch.from_pylist([], t.schema)
 
 
 def compile_traces(

@@ -21,11 +21,13 @@ Each table is its own pass over the (cached) files: ``write_parquet`` writes
 ``OUT/steps/`` and ``OUT/sessions/`` (Spark's part files, zstd), with the same rows as
 ``tracecard compile SRC --format parquet -o DIR``, in another order.
 
-Run the example: ``python -m tracecard.spark SRC OUT`` (local mode, all cores).
+Run the example: ``python -m tracecard.spark SRC OUT`` (local mode, all cores). On a
+cluster, tracecard must be installed in the executors' Python (``PYSPARK_PYTHON``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import partial
 from typing import TYPE_CHECKING, Optional
@@ -106,6 +108,8 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print("usage: python -m tracecard.spark SRC OUT [PARTITIONS]", file=sys.stderr)
         return 2
+    # local workers run this interpreter (the one tracecard is installed in)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = SparkSession.builder.master("local[*]").appName("tracecard").getOrCreate()
     try:
         write_parquet(spark, argv[0], argv[1], partitions=int(argv[2]) if len(argv) > 2 else None)
