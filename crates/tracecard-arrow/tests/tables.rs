@@ -208,7 +208,8 @@ fn subagent_files_stay_with_their_parent() {
         1,
         "the sub-agent files are part of one session"
     );
-    let on_disk = compile_paths(&[parent.clone()], &c, ContentOptions::default()).unwrap();
+    let on_disk =
+        compile_paths(std::slice::from_ref(&parent), &c, ContentOptions::default()).unwrap();
     assert_eq!(together, on_disk);
     // without its sub-agent files the parent has fewer steps (they really are read)
     let alone = compile_files(vec![files[0].clone()], &c, ContentOptions::default()).unwrap();
