@@ -16,7 +16,7 @@ NODE_DIR := bindings/node
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
-.PHONY: help setup demo test test-rust test-python test-browser test-e2e test-node guard-study claude-code-cli lint fmt bench bench-peer hostile check-tools clean
+.PHONY: help setup demo test test-rust test-python test-scale scale-bench test-browser test-e2e test-node guard-study claude-code-cli lint fmt bench bench-peer hostile check-tools clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,6 +47,16 @@ test-browser: ## The HTML report in headless Chromium (installs chromium and pla
 
 test-python: ## Build the Python package into .venv and run pytest + stubtest
 	@if [ -d $(PY_DIR) ]; then $(MAKE) --no-print-directory -C $(PY_DIR) test VENV=$(VENV) PYTHON=$(PYTHON); else echo "no Python package yet"; fi
+
+test-scale: ## Spark and Ray (local mode) jobs on the fixtures vs compile --format parquet; installs pyspark and ray into .venv
+	$(CARGO) build --locked -q -p tracecard-cli
+	@$(MAKE) --no-print-directory -C $(PY_DIR) test-scale VENV=$(VENV) PYTHON=$(PYTHON)
+
+SCALE_SESSIONS ?= 7308
+scale-bench: ## Not CI: generate SCALE_SESSIONS sessions under target/scale, time the CLI, Spark and Ray on them (BENCHMARKS.md)
+	$(CARGO) build --locked --release -q -p tracecard-cli -p ops-agent
+	@$(MAKE) --no-print-directory -C $(PY_DIR) develop-release VENV=$(VENV) PYTHON=$(PYTHON)
+	$(VENV)/bin/python scripts/scale-bench.py --sessions $(SCALE_SESSIONS)
 
 CLAUDE_CODE_VERSION ?= 2.1.332
 CLAUDE_CODE_DIR    := $(CURDIR)/target/claude-code-cli

@@ -307,6 +307,12 @@ impl PyTraceCard {
         py.detach(|| crate::report::card_html(&c, include_content, title))
     }
 
+    /// This card as Arrow: `Tables` with a `steps` table (one row per step) and a
+    /// `sessions` table (one row), each readable through `__arrow_c_stream__`.
+    fn to_arrow(&self, py: Python<'_>) -> PyResult<crate::arrow::PyTables> {
+        crate::arrow::card_tables(py, &self.inner)
+    }
+
     /// The card as pretty JSON (deterministic).
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
         let c = Arc::clone(&self.inner);

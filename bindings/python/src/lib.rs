@@ -7,6 +7,7 @@
 //! live in `python/tracecard/`.
 
 mod analysis;
+mod arrow;
 mod card;
 mod convert;
 mod cost;
@@ -25,6 +26,8 @@ use pyo3::prelude::*;
 pub mod _tracecard {
     use pyo3::prelude::*;
 
+    #[pymodule_export]
+    use crate::arrow::{PyArrowTable, PyTables, compile_files, compile_many, session_key};
     #[pymodule_export]
     use crate::card::{PyCardStep, PyTraceCard};
     #[pymodule_export]

@@ -1,7 +1,7 @@
 //! `tracecard`: compile agent traces into TraceCards.
 //!
 //! ```text
-//! tracecard compile <PATH>... [--format yaml|json] [-o OUT] [--prices FILE] [--from FORMAT] [--summary]
+//! tracecard compile <PATH>... [--format yaml|json|parquet] [-o OUT] [--prices FILE] [--from FORMAT] [--summary]
 //!                   [--replayer CMD [--replay-budget N] [--replay-timeout SECS]]
 //!                   [--outcomes FILE] [--backfire]
 //! tracecard report <PATH>... [-o OUT.html] [--prices FILE] [--from FORMAT] [--include-content]
@@ -42,7 +42,9 @@ enum Command {
     /// (Claude Code sub-agent files are read with their parent session). Cards go to
     /// stdout (YAML documents separated by `---`, or a JSON array when there are
     /// several), or to OUT: a file, or a directory when OUT ends with `/` or already
-    /// is one (one `<session>.card.<ext>` per session).
+    /// is one (one `<session>.card.<ext>` per session). `--format parquet -o DIR`
+    /// writes the `steps` and `sessions` tables as `DIR/steps.parquet` and
+    /// `DIR/sessions.parquet` (zstd; docs/arrow.md).
     ///
     /// With `--replayer CMD`, the redundancy flags are confirmed by really replaying
     /// the session without them: CMD runs through `sh -c` once per replay and speaks
@@ -213,8 +215,13 @@ enum Command {
     Query(Query),
     /// List the formats `compile --from` accepts.
     Formats,
-    /// Print the JSON Schema of the TraceCard format.
-    Schema,
+    /// Print the JSON Schema of the TraceCard format, or with `--table` the Arrow
+    /// schema of the `steps` or `sessions` table (`compile --format parquet`).
+    Schema {
+        /// `steps` or `sessions`: print that table's Arrow schema instead.
+        #[arg(long, value_enum, value_name = "TABLE")]
+        table: Option<TableName>,
+    },
     /// List every warning code cards and traces can carry, with what it means.
     Warnings,
     /// Look a model up in the price table and print its prices ($ per million tokens).
@@ -257,10 +264,19 @@ Exit status:
 /// Exit status when a counterfactual replay failed.
 const EXIT_REPLAY_FAILED: u8 = 3;
 
+/// The tables of `compile --format parquet`.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum TableName {
+    Steps,
+    Sessions,
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum OutFormat {
     Yaml,
     Json,
+    /// `steps.parquet` and `sessions.parquet` (zstd) in the `-o` directory.
+    Parquet,
 }
 
 impl OutFormat {
@@ -268,6 +284,7 @@ impl OutFormat {
         match self {
             OutFormat::Yaml => "yaml",
             OutFormat::Json => "json",
+            OutFormat::Parquet => "parquet",
         }
     }
 }
@@ -325,8 +342,20 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema => {
-            print!("{}", TraceCard::json_schema());
+        Command::Schema { table } => {
+            match table {
+                None => print!("{}", TraceCard::json_schema()),
+                Some(TableName::Steps) => {
+                    print!(
+                        "{}",
+                        tracecard_arrow::schema_text(&tracecard_arrow::steps_schema())
+                    )
+                }
+                Some(TableName::Sessions) => print!(
+                    "{}",
+                    tracecard_arrow::schema_text(&tracecard_arrow::sessions_schema())
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Warnings => {
@@ -1012,6 +1041,7 @@ fn render(card: &TraceCard, format: OutFormat) -> Result<String, Failure> {
     Ok(match format {
         OutFormat::Yaml => card.to_yaml()?,
         OutFormat::Json => card.to_json()?,
+        OutFormat::Parquet => return Err("Parquet is written as tables, not per card".into()),
     })
 }
 
@@ -1032,6 +1062,20 @@ fn write_cards(
     format: OutFormat,
     output: Option<&Path>,
 ) -> Result<(), Failure> {
+    if format == OutFormat::Parquet {
+        let dir = output.ok_or(
+            "--format parquet needs -o DIR (it writes steps.parquet and sessions.parquet there)",
+        )?;
+        if dir.is_file() {
+            return Err(format!(
+                "{}: --format parquet writes a directory, and this is a file",
+                dir.display()
+            )
+            .into());
+        }
+        tracecard_arrow::Tables::from_cards(cards)?.write_parquet(dir)?;
+        return Ok(());
+    }
     let to_dir = output.is_some_and(|o| o.is_dir() || o.to_string_lossy().ends_with('/'));
     if let (Some(dir), true) = (output, to_dir) {
         std::fs::create_dir_all(dir)?;
@@ -1066,6 +1110,7 @@ fn write_cards(
                 text.push_str(&c.to_yaml()?);
             }
         }
+        OutFormat::Parquet => return Err("Parquet is written as tables, not as text".into()),
         OutFormat::Json if cards.len() == 1 => text = cards[0].to_json()?,
         OutFormat::Json => {
             text = serde_json::to_string_pretty(cards)?;

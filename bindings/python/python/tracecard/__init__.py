@@ -13,12 +13,17 @@ Shapes worth knowing:
 * Money is :class:`decimal.Decimal` everywhere: the core computes exact
   nano-dollars, and a float would lose that (``0.1 + 0.2``). ``to_dict()`` parses
   every non-integer number as ``Decimal`` too.
+* ``compile_many(paths)`` compiles many sessions in parallel (GIL released) into
+  :class:`Tables` (``steps`` and ``sessions``), which pyarrow, polars and DuckDB read
+  through the Arrow PyCapsule interface; ``card.to_arrow()`` does one card.
+  :mod:`tracecard.spark` and :mod:`tracecard.ray` run it inside those engines.
 * Every error is a :class:`TracecardError`; :class:`IoError` is also an
   :class:`OSError` and :class:`NotFoundError` a :class:`FileNotFoundError`.
 """
 
 from tracecard._tracecard import (
     CARD_SCHEMA_VERSION,
+    ArrowTable,
     BackfireError,
     CardStep,
     CostcraftError,
@@ -35,6 +40,7 @@ from tracecard._tracecard import (
     Step,
     StepHandle,
     Subagent,
+    Tables,
     TokenUsage,
     ToolUse,
     Trace,
@@ -44,6 +50,8 @@ from tracecard._tracecard import (
     ValidationError,
     WarningCode,
     __version__,
+    compile_files,
+    compile_many,
     detect,
     discover,
     formats,
@@ -52,10 +60,12 @@ from tracecard._tracecard import (
     loads,
     loads_all,
     report,
+    session_key,
     warning_codes,
 )
 
 __all__ = [
+    "ArrowTable",
     "BackfireError",
     "CARD_SCHEMA_VERSION",
     "CardStep",
@@ -73,6 +83,7 @@ __all__ = [
     "Step",
     "StepHandle",
     "Subagent",
+    "Tables",
     "TokenUsage",
     "ToolUse",
     "Trace",
@@ -82,6 +93,8 @@ __all__ = [
     "ValidationError",
     "WarningCode",
     "__version__",
+    "compile_files",
+    "compile_many",
     "detect",
     "discover",
     "formats",
@@ -90,5 +103,6 @@ __all__ = [
     "loads",
     "loads_all",
     "report",
+    "session_key",
     "warning_codes",
 ]

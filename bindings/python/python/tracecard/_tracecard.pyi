@@ -9,6 +9,7 @@ from typing import Any, Literal, Optional, TypedDict, Union, final
 from typing_extensions import NotRequired, disjoint_base
 
 __all__ = [
+    "ArrowTable",
     "BackfireError",
     "CARD_SCHEMA_VERSION",
     "CardStep",
@@ -27,6 +28,7 @@ __all__ = [
     "Step",
     "StepHandle",
     "Subagent",
+    "Tables",
     "TokenUsage",
     "ToolUse",
     "Trace",
@@ -36,6 +38,8 @@ __all__ = [
     "ValidationError",
     "WarningCode",
     "__version__",
+    "compile_files",
+    "compile_many",
     "costcraft_check_rules",
     "costcraft_distill",
     "costcraft_evaluate",
@@ -47,6 +51,7 @@ __all__ = [
     "loads",
     "loads_all",
     "report",
+    "session_key",
     "warning_codes",
 ]
 
@@ -388,6 +393,7 @@ class TraceCard:
     def __len__(self) -> int: ...
     def to_yaml(self) -> str: ...
     def to_html(self, include_content: bool = False, title: Optional[str] = None) -> str: ...
+    def to_arrow(self) -> Tables: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
     @staticmethod
@@ -442,6 +448,44 @@ def detect(path: _Path) -> Optional[str]: ...
 def formats() -> list[str]: ...
 def warning_codes() -> dict[WarningCode, str]: ...
 def discover(root: _Path) -> list[str]: ...
+
+# ---------------------------------------------------------------- arrow
+
+@final
+class ArrowTable:
+    """One Arrow table; pyarrow, polars and DuckDB read it via __arrow_c_stream__."""
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
+    @property
+    def name(self) -> Literal["steps", "sessions"]: ...
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def column_names(self) -> list[str]: ...
+    def __len__(self) -> int: ...
+
+@final
+class Tables:
+    @property
+    def steps(self) -> ArrowTable: ...
+    @property
+    def sessions(self) -> ArrowTable: ...
+    def write_parquet(self, dir: _Path) -> None: ...
+
+def compile_many(
+    paths: Sequence[_Path],
+    threads: Optional[int] = None,
+    *,
+    prices: Union[_Path, PriceTable, None] = None,
+    analyze: bool = True,
+) -> Tables: ...
+def compile_files(
+    files: Sequence[tuple[_Path, bytes]],
+    threads: Optional[int] = None,
+    *,
+    prices: Union[_Path, PriceTable, None] = None,
+    analyze: bool = True,
+) -> Tables: ...
+def session_key(path: _Path) -> str: ...
 
 # ---------------------------------------------------------------- recorder
 

@@ -76,12 +76,35 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let main = jsonl_with(&input.path, text, parse_record)?;
     let mut files: Vec<(PathBuf, JsonLines)> = vec![(input.path.clone(), main)];
     let mut warnings = Vec::new();
-    for p in subagent_files(&input.path) {
-        match Input::read(&p).and_then(|i| {
-            let t = i.text()?;
-            jsonl_with(&p, t, parse_record)
+    // From the filesystem, or from the companions an engine job handed over.
+    let read: Vec<(PathBuf, Result<Input>)> = match &input.companions {
+        Some(_) => Vec::new(),
+        None => subagent_files(&input.path)
+            .into_iter()
+            .map(|p| {
+                let r = Input::read(&p);
+                (p, r)
+            })
+            .collect(),
+    };
+    let subs: Vec<(&Path, std::result::Result<&Input, String>)> = match &input.companions {
+        Some(c) => companions_in(&input.path, c, "subagents")
+            .into_iter()
+            .filter(|i| is_subagent_file(&i.path))
+            .map(|i| (i.path.as_path(), Ok(i)))
+            .collect(),
+        None => read
+            .iter()
+            .map(|(p, r)| (p.as_path(), r.as_ref().map_err(|e| e.to_string())))
+            .collect(),
+    };
+    for (p, r) in subs {
+        match r.and_then(|i| {
+            i.text()
+                .and_then(|t| jsonl_with(p, t, parse_record))
+                .map_err(|e| e.to_string())
         }) {
-            Ok(j) => files.push((p, j)),
+            Ok(j) => files.push((p.to_path_buf(), j)),
             Err(e) => warnings.push(Warning::at(
                 crate::model::WarningCode::SubagentFileUnreadable,
                 format!("sub-agent transcript skipped: {e}"),
@@ -95,13 +118,50 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     b.run()?;
     let mut trace = b.finish();
     // Claude Code's own telemetry kept next to the session: `<session>/otel/*.json[l]`.
-    let otel =
-        crate::import::claude_code_otel::files_in(&input.path.with_extension("").join("otel"));
-    if !otel.is_empty() {
-        let tel = crate::import::claude_code_otel::read(&otel)?;
+    let tel = match &input.companions {
+        Some(c) => {
+            let otel: Vec<&Input> = companions_in(&input.path, c, "otel")
+                .into_iter()
+                .filter(|i| {
+                    i.path
+                        .extension()
+                        .is_some_and(|x| x == "json" || x == "jsonl")
+                })
+                .collect();
+            (!otel.is_empty())
+                .then(|| crate::import::claude_code_otel::read_inputs(&otel))
+                .transpose()?
+        }
+        None => {
+            let otel = crate::import::claude_code_otel::files_in(
+                &input.path.with_extension("").join("otel"),
+            );
+            (!otel.is_empty())
+                .then(|| crate::import::claude_code_otel::read(&otel))
+                .transpose()?
+        }
+    };
+    if let Some(tel) = tel {
         crate::import::claude_code_otel::join(&mut trace, &tel);
     }
     Ok(vec![trace])
+}
+
+/// The companions of `main` directly in `<stem>/<sub>/`, sorted by path.
+fn companions_in<'a>(main: &Path, companions: &'a [Input], sub: &str) -> Vec<&'a Input> {
+    let dir = main.with_extension("").join(sub);
+    let mut out: Vec<&Input> = companions
+        .iter()
+        .filter(|i| i.path.parent() == Some(dir.as_path()))
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+fn is_subagent_file(p: &Path) -> bool {
+    p.extension().is_some_and(|x| x == "jsonl")
+        && p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
 }
 
 /// `<dir>/<stem>/subagents/agent-*.jsonl`, sorted; empty when absent.
@@ -120,12 +180,7 @@ fn subagent_files(path: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension().is_some_and(|x| x == "jsonl")
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
-        })
+        .filter(|p| p.is_file() && is_subagent_file(p))
         .collect();
     out.sort();
     out

@@ -115,11 +115,30 @@ impl Telemetry {
 /// Read OTLP/JSON export bodies (logs and metrics; trace bodies are accepted and
 /// skipped) from files: one JSON body per file, or one per line.
 pub fn read(paths: &[PathBuf]) -> Result<Telemetry> {
+    read_texts(paths.iter().map(|p| {
+        std::fs::read_to_string(p)
+            .map(|text| (p.clone(), text))
+            .map_err(|e| Error::io(p, e))
+    }))
+}
+
+/// [`read`] from in-memory files (`<session>/otel/` companions handed to the
+/// importer by an engine job, see [`crate::import::group_inputs`]).
+pub(crate) fn read_inputs(inputs: &[&crate::import::Input]) -> Result<Telemetry> {
+    read_texts(
+        inputs
+            .iter()
+            .map(|i| i.text().map(|t| (i.path.clone(), t.to_owned()))),
+    )
+}
+
+fn read_texts(files: impl Iterator<Item = Result<(PathBuf, String)>>) -> Result<Telemetry> {
     let mut t = Telemetry::default();
     // cumulative metric points: keep the last value per (session, attributes, start)
     let mut cumulative: BTreeMap<(String, String), Usd> = BTreeMap::new();
-    for p in paths {
-        let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+    for f in files {
+        let (p, text) = f?;
+        let p = &p;
         let bodies: Vec<Value> = match serde_json::from_str::<Value>(&text) {
             Ok(v) => vec![v],
             Err(_) => {

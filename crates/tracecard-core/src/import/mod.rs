@@ -331,6 +331,11 @@ pub struct Input {
     pub bytes: Vec<u8>,
     /// How much content to keep.
     pub content: ContentOptions,
+    /// The files read with this one when they do not come from the filesystem:
+    /// `None` (the default) looks beside the file on disk (Claude Code's
+    /// `<session>/subagents/` and `<session>/otel/`); `Some` uses only these
+    /// in-memory files (an engine job's group, see [`group_inputs`]).
+    pub companions: Option<Vec<Input>>,
 }
 
 impl Input {
@@ -343,6 +348,7 @@ impl Input {
             path: path.to_path_buf(),
             bytes,
             content: ContentOptions::default(),
+            companions: None,
         })
     }
 
@@ -352,6 +358,7 @@ impl Input {
             path: path.into(),
             bytes: bytes.into(),
             content: ContentOptions::default(),
+            companions: None,
         }
     }
 
@@ -407,6 +414,7 @@ pub fn detect(path: &Path) -> Result<Option<Format>> {
         path: path.to_path_buf(),
         bytes: read_regular(path, MAX_INPUT_BYTES, Some(HEAD_BYTES as u64))?,
         content: ContentOptions::default(),
+        companions: None,
     };
     Ok(detect_input(&input))
 }
@@ -666,6 +674,53 @@ fn is_pulled_in(p: &Path) -> bool {
         }
     }
     false
+}
+
+/// The file that `path` is read with: Claude Code keeps sub-agents in
+/// `<session>/subagents/agent-*.jsonl` and telemetry in `<session>/otel/`, both read
+/// with `<session>.jsonl`, so their key is that file; any other file is its own key.
+/// An engine job (Spark, Ray) partitions its files by this key so that a session's
+/// files reach the same worker; see [`group_inputs`].
+pub fn session_key(path: &Path) -> PathBuf {
+    if let Some(dir) = path.parent() {
+        if dir
+            .file_name()
+            .is_some_and(|n| n == "subagents" || n == "otel")
+        {
+            if let Some(session_dir) = dir.parent().filter(|d| d.file_name().is_some()) {
+                return session_dir.with_extension("jsonl");
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
+/// Group in-memory files into sessions, as [`discover`] does on disk: the files
+/// whose [`session_key`] is another file of the batch become that file's
+/// [`Input::companions`]; every other file stands alone. Each returned input has
+/// `companions` set (maybe empty), so importing it never looks at the filesystem.
+/// Sorted by path.
+pub fn group_inputs(inputs: Vec<Input>) -> Vec<Input> {
+    let mut mains: Vec<Input> = Vec::new();
+    let mut rest: Vec<(PathBuf, Input)> = Vec::new();
+    let paths: std::collections::HashSet<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
+    for mut i in inputs {
+        let key = session_key(&i.path);
+        if key != i.path && paths.contains(&key) {
+            rest.push((key, i));
+        } else {
+            i.companions.get_or_insert_with(Vec::new);
+            mains.push(i);
+        }
+    }
+    mains.sort_by(|a, b| a.path.cmp(&b.path));
+    rest.sort_by(|a, b| a.1.path.cmp(&b.1.path));
+    for (key, i) in rest {
+        if let Ok(at) = mains.binary_search_by(|m| m.path.cmp(&key)) {
+            mains[at].companions.get_or_insert_with(Vec::new).push(i);
+        }
+    }
+    mains
 }
 
 /// The parsed lines of a JSONL file.
