@@ -337,7 +337,10 @@ pub(crate) fn is_telemetry_file(path: &Path) -> bool {
 /// its folder: one trace per `session.id`.
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let mut inputs: Vec<Input> = Vec::new();
-    if let Some(dir) = input.path.parent() {
+    // siblings only for a file on disk (an in-memory input names no folder)
+    if input.path.is_file()
+        && let Some(dir) = input.path.parent()
+    {
         let dir = if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
