@@ -501,3 +501,41 @@ fn e2e_joined_from_two_paths() {
     check_tokens_and_costs("agent", &t);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Telemetry alone of the deny session: the hook-denied Bash and the Write refused
+/// headless are `denied` steps; the grep ran; cost equals Claude Code's own.
+#[test]
+#[ignore = "needs the real Claude Code CLI: make test-e2e"]
+fn e2e_telemetry_alone_denied() {
+    let t = tracecard_core::load_one(&otel_files("deny")[0], None).unwrap();
+    assert_eq!(t.source.format, "claude_code_otel");
+    let tools: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::ToolUse)
+        .map(|s| (s.tool.as_deref().unwrap(), s.status))
+        .collect();
+    assert_eq!(
+        tools,
+        vec![
+            ("Bash", StepStatus::Denied),
+            ("Write", StepStatus::Denied),
+            ("Bash", StepStatus::Ok)
+        ]
+    );
+    let rm = t
+        .steps
+        .iter()
+        .find(|s| s.tool.as_deref() == Some("Bash"))
+        .unwrap();
+    assert_eq!(
+        rm.attributes.get("permission_source").map(String::as_str),
+        Some("hook")
+    );
+    assert!(t.warnings.iter().any(|w| w.code == "denied_tool_calls"));
+    let card = Compiler::new().compile(&t).unwrap();
+    let total: i64 = otel_costs("deny").values().sum();
+    assert_eq!(card.total_cost_usd, micros(total));
+    assert_eq!(card.reported_cost_usd, Some(micros(total)));
+    assert_eq!(card.cost_delta_usd, Some(Usd::ZERO));
+}
