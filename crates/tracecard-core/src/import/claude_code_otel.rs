@@ -184,6 +184,22 @@ pub struct Span {
     pub events: Vec<(String, BTreeMap<String, Value>)>,
 }
 
+/// Session totals of one model from the `claude_code.cost.usage` and
+/// `claude_code.token.usage` metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ModelTotals {
+    /// `claude_code.cost.usage` sum.
+    pub cost: Usd,
+    /// `type=input`.
+    pub input: u64,
+    /// `type=output`.
+    pub output: u64,
+    /// `type=cacheRead`.
+    pub cache_read: u64,
+    /// `type=cacheCreation`.
+    pub cache_creation: u64,
+}
+
 /// Claude Code telemetry read from OTLP export bodies.
 #[derive(Debug, Clone, Default)]
 pub struct Telemetry {
@@ -206,6 +222,9 @@ pub struct Telemetry {
     pub metric_cost: BTreeMap<String, Usd>,
     /// Sum of the `claude_code.token.usage` metric per (`session.id`, `type`).
     pub metric_tokens: BTreeMap<(String, String), u64>,
+    /// The two metrics per (`session.id`, `model`): what a session exported as
+    /// metrics only becomes (one aggregate model call per model).
+    pub metric_by_model: BTreeMap<(String, String), ModelTotals>,
     /// `session.id`s in first-seen order.
     pub sessions: Vec<String>,
     /// `service.version` of the exporting CLI.
@@ -394,7 +413,7 @@ pub fn read(paths: &[PathBuf]) -> Result<Telemetry> {
 fn read_inputs(inputs: &[&Input]) -> Result<Telemetry> {
     let mut t = Telemetry::default();
     // cumulative metric points: keep the last value per series
-    let mut cumulative: BTreeMap<(String, String, String, String), f64> = BTreeMap::new();
+    let mut cumulative: BTreeMap<(String, String, String, String, String), f64> = BTreeMap::new();
     for input in inputs {
         for b in bodies(input)? {
             read_logs(&b, &mut t);
@@ -403,8 +422,8 @@ fn read_inputs(inputs: &[&Input]) -> Result<Telemetry> {
         }
         t.files.push(input.path.clone());
     }
-    for ((metric, session, ty, _), v) in cumulative {
-        add_metric(&mut t, &metric, &session, &ty, v);
+    for ((metric, session, model, ty, _), v) in cumulative {
+        add_metric(&mut t, &metric, &session, &model, &ty, v);
     }
     finish_spans(&mut t);
     Ok(t)
@@ -863,6 +882,40 @@ fn session_trace(tel: &Telemetry, session: &str, content: ContentOptions) -> Tra
             agent_id: ev.agent_id.clone(),
         });
     }
+    // metrics only (no api_request event, no llm_request span): one aggregate
+    // call per model from the session totals
+    let mut aggregated = 0usize;
+    if !drafts.iter().any(|d| matches!(d.key, Key::Req(_))) {
+        for ((_, model), m) in tel
+            .metric_by_model
+            .iter()
+            .filter(|((s, _), _)| s == session)
+        {
+            if m.input + m.output + m.cache_read + m.cache_creation == 0 && m.cost == Usd::ZERO {
+                continue;
+            }
+            let mut st = Step::new(StepKind::LlmCall);
+            st.model = (!model.is_empty()).then(|| model.clone());
+            st.provider = Some("anthropic".into());
+            st.tokens =
+                TokenUsage::from_exclusive(m.input, m.cache_read, m.cache_creation, 0, m.output);
+            st.reported_cost_usd = Some(m.cost);
+            st.attributes.insert(
+                "usage_source".into(),
+                "claude_code metrics (session totals)".into(),
+            );
+            aggregated += 1;
+            drafts.push(Draft {
+                key: Key::Req(format!("metrics:{model}")),
+                start: i128::MAX,
+                seq: u64::MAX,
+                end: None,
+                step: st,
+                issued_by: None,
+                agent_id: None,
+            });
+        }
+    }
     drafts.sort_by(|a, b| (a.start, a.seq, &a.key).cmp(&(b.start, b.seq, &b.key)));
     let ids: BTreeMap<Key, StepId> = drafts
         .iter()
@@ -1058,6 +1111,18 @@ fn session_trace(tel: &Telemetry, session: &str, content: ContentOptions) -> Tra
     } else {
         ContentCapture::None
     };
+    if aggregated > 0 {
+        t.warn(Warning::at(
+            WarningCode::ApportionedTokens,
+            format!(
+                "the session has Claude Code metrics only (no api_request events or llm_request \
+                 spans): {aggregated} model call(s) are session totals per model from \
+                 claude_code.token.usage and claude_code.cost.usage (cache writes counted as 5m)"
+            ),
+            file.clone(),
+            None,
+        ));
+    }
     if denied > 0 {
         t.warn(Warning::at(
             WarningCode::DeniedToolCalls,
@@ -1342,23 +1407,41 @@ fn read_logs(body: &Value, t: &mut Telemetry) {
     }
 }
 
-fn add_metric(t: &mut Telemetry, metric: &str, session: &str, ty: &str, v: f64) {
+fn add_metric(t: &mut Telemetry, metric: &str, session: &str, model: &str, ty: &str, v: f64) {
+    let by_model = t
+        .metric_by_model
+        .entry((session.to_string(), model.to_string()))
+        .or_default();
     if metric == "claude_code.cost.usage" {
         let v = Usd::from_f64(v).unwrap_or(Usd::ZERO);
+        by_model.cost += v;
         *t.metric_cost
             .entry(session.to_string())
             .or_insert(Usd::ZERO) += v;
     } else if v.is_finite() && v >= 0.0 {
-        *t.metric_tokens
+        let n = (v as u64).min(crate::model::MAX_TOKENS);
+        let slot = match ty {
+            "input" => Some(&mut by_model.input),
+            "output" => Some(&mut by_model.output),
+            "cacheRead" => Some(&mut by_model.cache_read),
+            "cacheCreation" => Some(&mut by_model.cache_creation),
+            _ => None,
+        };
+        if let Some(x) = slot {
+            *x = (*x + n).min(crate::model::MAX_TOKENS);
+        }
+        let e = t
+            .metric_tokens
             .entry((session.to_string(), ty.to_string()))
-            .or_insert(0) += (v as u64).min(crate::model::MAX_TOKENS);
+            .or_insert(0);
+        *e = (*e + n).min(crate::model::MAX_TOKENS);
     }
 }
 
 fn read_metrics(
     body: &Value,
     t: &mut Telemetry,
-    cumulative: &mut BTreeMap<(String, String, String, String), f64>,
+    cumulative: &mut BTreeMap<(String, String, String, String, String), f64>,
 ) {
     for rm in arr(body, "resourceMetrics") {
         let res = resource(t, rm);
@@ -1385,8 +1468,9 @@ fn read_metrics(
                         .or_else(|| any(&serde_json::json!({"intValue": dp.get("asInt")})).as_f64())
                         .unwrap_or(0.0);
                     let ty = s_of(&a, "type").unwrap_or_default();
+                    let model = s_of(&a, "model").unwrap_or_default();
                     if delta {
-                        add_metric(t, name, &session, &ty, v);
+                        add_metric(t, name, &session, &model, &ty, v);
                     } else {
                         // one series per attribute set and start time
                         let key = format!(
@@ -1396,7 +1480,7 @@ fn read_metrics(
                                 .map(Value::to_string)
                                 .unwrap_or_default()
                         );
-                        cumulative.insert((name.to_string(), session, ty, key), v);
+                        cumulative.insert((name.to_string(), session, model, ty, key), v);
                     }
                 }
             }

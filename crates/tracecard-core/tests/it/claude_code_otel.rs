@@ -259,3 +259,38 @@ fn bad_telemetry_names_file_line_and_field() {
         "{msg}"
     );
 }
+
+/// Metrics only (no events, no spans): one aggregate call per model from the
+/// session totals, reported cost = the cost.usage sum, and a warning saying so.
+#[test]
+fn metrics_only_session_is_one_call_per_model() {
+    let d = scratch("cc_otel_metrics_only");
+    let point = |ty: &str, v: u64| json!({"attributes": [kv("session.id", json!(SESSION)), kv("model", json!("claude-opus-5-5")), kv("type", json!(ty))], "startTimeUnixNano": "1", "timeUnixNano": "2", "asDouble": v as f64});
+    let tokens = json!({"resourceMetrics": [{"resource": resource(), "scopeMetrics": [{"scope": {"name": "com.anthropic.claude_code"}, "metrics": [
+        {"name": "claude_code.token.usage", "unit": "tokens", "sum": {"aggregationTemporality": 1, "dataPoints": [
+            point("input", 107), point("output", 23), point("cacheRead", 1000), point("cacheCreation", 200), point("input", 7)
+        ]}}
+    ]}]}]});
+    std::fs::write(
+        d.join("metrics.jsonl"),
+        format!("{}\n{}\n", tokens, metrics(&[0.01, 0.0025])),
+    )
+    .unwrap();
+    let t = tracecard_core::load_one(&d.join("metrics.jsonl"), None).unwrap();
+    assert_eq!(t.steps.len(), 1);
+    let s = &t.steps[0];
+    assert_eq!(s.kind, StepKind::LlmCall);
+    assert_eq!(
+        (
+            s.tokens.input,
+            s.tokens.output,
+            s.tokens.cache_read,
+            s.tokens.cache_write_5m
+        ),
+        (114, 23, 1000, 200)
+    );
+    let want = Usd::from_nanos(12_500_000);
+    assert_eq!(s.reported_cost_usd, Some(want));
+    assert_eq!(t.reported_cost_usd, Some(want));
+    assert!(t.warnings.iter().any(|w| w.code == "apportioned_tokens"));
+}
