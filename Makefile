@@ -73,6 +73,7 @@ test-e2e: claude-code-cli ## Run the real Claude Code CLI offline (scripted API 
 	rm -rf $(E2E_DIR)
 	CLAUDE_CODE_DIR=$(CLAUDE_CODE_DIR) scripts/claude_code_e2e/run.sh $(E2E_DIR)
 	TRACECARD_CLAUDE_E2E=$(E2E_DIR) $(CARGO) test --locked -p tracecard-core --test it claude_code_e2e -- --ignored
+	TRACECARD_CLAUDE_E2E=$(E2E_DIR) $(CARGO) test --locked -p tracecard-cli --test claude_code_e2e -- --ignored
 test-node: ## npm ci (dev tools), napi debug build, then node --test
 	$(MAKE) --no-print-directory -C $(NODE_DIR) test
 

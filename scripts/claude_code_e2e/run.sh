@@ -13,8 +13,8 @@ out="$(mkdir -p "$1" && cd "$1" && pwd)"
 claude="${CLAUDE_BIN:-${CLAUDE_CODE_DIR:-$here/../../target/claude-code-cli}/node_modules/.bin/claude}"
 [ -x "$claude" ] || { echo "Claude Code CLI not found at $claude (make claude-code-cli)" >&2; exit 1; }
 
-run() { # scenario prompt
-  local name="$1" prompt="$2" d="$out/$1"
+run() { # scenario prompt [otlp protocol]
+  local name="$1" prompt="$2" proto="${3:-http/json}" d="$out/$1"
   rm -rf "$d"; mkdir -p "$d/work" "$d/config"
   printf 'alpha\nbeta TODO\ngamma\n' > "$d/work/notes.txt"
   cat > "$d/config/settings.json" <<JSON
@@ -40,7 +40,7 @@ JSON
       DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
       CLAUDE_CODE_ENABLE_TELEMETRY=1 OTEL_LOGS_EXPORTER=otlp OTEL_METRICS_EXPORTER=otlp \
       OTEL_TRACES_EXPORTER=otlp CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1 \
-      OTEL_EXPORTER_OTLP_PROTOCOL=http/json OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" \
+      OTEL_EXPORTER_OTLP_PROTOCOL="$proto" OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" \
       OTEL_METRIC_EXPORT_INTERVAL=1000 OTEL_LOGS_EXPORT_INTERVAL=500 OTEL_TRACES_EXPORT_INTERVAL=500 \
       OTEL_METRICS_EXPORTER_TEMPORALITY_PREFERENCE=delta \
       timeout 300 "$claude" -p "$prompt" --output-format stream-json --verbose \
@@ -54,9 +54,11 @@ JSON
   cp -r "$d/config/projects/"*/. "$d/transcript/"
   # the telemetry goes next to the session (<session>/otel/), where the importer joins it
   local s; s="$(basename "$(ls "$d/transcript/"*.jsonl | head -1)" .jsonl)"
-  mkdir -p "$d/transcript/$s/otel" && cp "$d/otel/"*.jsonl "$d/transcript/$s/otel/"
+  mkdir -p "$d/transcript/$s/otel" && cp "$d/otel/"* "$d/transcript/$s/otel/"
   echo "$name: $(ls "$d/transcript" | tr '\n' ' ')"
 }
 
 run agent "MAIN-AGENT: launch a background agent to count the lines of notes.txt, meanwhile read notes.txt, then report."
 run deny "MAIN-DENY: clean the build dir, write out.txt, then check the TODO count."
+# the same agent session exported as OTLP/protobuf (one body per .pb file)
+run agentpb "MAIN-AGENT: launch a background agent to count the lines of notes.txt, meanwhile read notes.txt, then report." http/protobuf

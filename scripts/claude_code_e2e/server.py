@@ -3,7 +3,8 @@
 
 One loopback HTTP server:
   POST /v1/messages        -> a scripted streamed (SSE) reply, chosen from the conversation state
-  POST /v1/{logs,metrics,traces} -> the OTLP/JSON body is appended to <out>/otel/<kind>.jsonl
+  POST /v1/{logs,metrics,traces} -> an OTLP/JSON body is appended to <out>/otel/<kind>.jsonl,
+                                    an OTLP/protobuf body saved as <out>/otel/<kind>-NNNN.pb
 Every reply the server sends is logged to <out>/served.jsonl (request id, message id, model, usage)
 so tests can compare the card's tokens with what the "provider" really reported.
 
@@ -29,6 +30,7 @@ WORK = os.path.join(OUT, "work")  # the CLI runs in OUT/work (run.sh)
 os.makedirs(os.path.join(OUT, "otel"), exist_ok=True)
 LOCK = threading.Lock()
 COUNTER = [0]
+COUNTER_PB = [0]
 
 
 def text_of(content):
@@ -119,10 +121,24 @@ class H(BaseHTTPRequestHandler):
             return self._messages(json.loads(raw))
         for kind in ("logs", "metrics", "traces"):
             if path == f"/v1/{kind}":
+                if "protobuf" in (self.headers.get("content-type") or ""):
+                    # OTLP/protobuf: one body per file, as a receiver that saves bodies keeps them
+                    with LOCK:
+                        COUNTER_PB[0] += 1
+                        name = f"{kind}-{COUNTER_PB[0]:04d}.pb"
+                        with open(os.path.join(OUT, "otel", name), "wb") as f:
+                            f.write(raw)
+                    return self._empty("application/x-protobuf")
                 with LOCK, open(os.path.join(OUT, "otel", f"{kind}.jsonl"), "a") as f:
                     f.write(raw.decode("utf-8").replace("\n", " ") + "\n")
                 return self._json({})
         self._json({"error": "not found"}, 404)
+
+    def _empty(self, ctype):
+        self.send_response(200)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", "0")
+        self.end_headers()
 
     def _json(self, obj, code=200):
         data = json.dumps(obj).encode()

@@ -573,6 +573,8 @@ fn load_all(
             out.extend(import::load(p, from)?);
         }
     }
+    // Claude Code telemetry loaded next to its transcript: one trace per session
+    import::claude_code_otel::join_loaded(&mut out);
     Ok(out)
 }
 
@@ -846,6 +848,50 @@ struct FileResult {
     /// The file's traces (with `--outcomes` applied), then compiled.
     traces: Result<Vec<tracecard_core::Trace>, tracecard_core::Error>,
     cards: Result<Vec<TraceCard>, tracecard_core::Error>,
+    /// Telemetry traces of this file joined into their sessions' transcripts.
+    joined: usize,
+}
+
+/// Claude Code telemetry loaded as traces of its own (`claude_code_otel`) whose
+/// session also has a transcript among the loaded files is joined into that
+/// transcript (`compile TRANSCRIPT TELEMETRY`, or a folder holding both): one card
+/// per session.
+fn join_telemetry(results: &mut [FileResult]) {
+    let mut pos = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        if let Ok(ts) = &r.traces {
+            for j in 0..ts.len() {
+                pos.push((i, j));
+            }
+        }
+    }
+    let all = results
+        .iter()
+        .filter_map(|r| r.traces.as_ref().ok())
+        .flatten();
+    let pairs = import::claude_code_otel::pairs(all);
+    if pairs.is_empty() {
+        return;
+    }
+    let mut drop = std::collections::BTreeSet::new();
+    for (tel, tr) in pairs {
+        let (ti, tj) = pos[tel];
+        let (ri, rj) = pos[tr];
+        let Ok(ts) = &results[ti].traces else {
+            continue;
+        };
+        let telemetry = ts[tj].clone();
+        if let Ok(ts) = &mut results[ri].traces {
+            import::claude_code_otel::join_trace(&mut ts[rj], &telemetry);
+        }
+        drop.insert((ti, tj));
+    }
+    for (ti, tj) in drop.into_iter().rev() {
+        if let Ok(ts) = &mut results[ti].traces {
+            ts.remove(tj);
+        }
+        results[ti].joined += 1;
+    }
 }
 
 /// What `compile` writes and how.
@@ -909,9 +955,11 @@ fn compile(
                 path: path.clone(),
                 traces,
                 cards: Ok(Vec::new()),
+                joined: 0,
             }
         })
         .collect();
+    join_telemetry(&mut results);
     let mut unmatched_outcomes = 0usize;
     if let Some((file, records)) = &opts.outcomes {
         let mut all: Vec<tracecard_core::Trace> = Vec::new();
@@ -959,6 +1007,10 @@ fn compile(
     let mut skipped = Vec::new();
     for r in results {
         match r.cards {
+            Ok(c) if c.is_empty() && r.joined > 0 => eprintln!(
+                "note: {}: Claude Code telemetry joined into the transcript of its session",
+                r.path.display()
+            ),
             Ok(c) if c.is_empty() => skipped.push(r.path),
             Ok(c) => {
                 cards.extend(c);

@@ -123,7 +123,11 @@ fn aliases_and_unknown() {
     let u = TokenUsage::from_exclusive(1_000_000, 0, 0, 0, 0);
     assert_eq!(
         t.price("opus", &u, None).unwrap().model_id,
-        "claude-opus-4-6"
+        "claude-opus-5-5"
+    );
+    assert_eq!(
+        t.price("sonnet", &u, None).unwrap().model_id,
+        "claude-sonnet-5-5"
     );
     assert_eq!(
         t.price("us.anthropic.claude-3-5-haiku-20241022-v1:0", &u, None)

@@ -43,6 +43,10 @@ pub enum Format {
     /// Claude Code session transcript JSONL (`~/.claude/projects/<project>/<session>.jsonl`,
     /// 1.0.x inlined sidechains and 2.x `subagents/` files).
     ClaudeCode,
+    /// Claude Code's own OpenTelemetry export alone (OTLP/JSON or OTLP/protobuf logs,
+    /// metrics and traces; a file is read with the other telemetry files of its
+    /// folder): one trace per `session.id`.
+    ClaudeCodeOtel,
     /// OTLP/JSON traces (`resourceSpans`; also JSONL and JS `ReadableSpan` arrays)
     /// with OTel GenAI, OpenInference or Vercel AI SDK attributes.
     Otlp,
@@ -67,6 +71,7 @@ impl Format {
     pub const ALL: &'static [Format] = &[
         Format::Native,
         Format::ClaudeCode,
+        Format::ClaudeCodeOtel,
         Format::Langfuse,
         Format::Otlp,
         Format::Codex,
@@ -82,6 +87,7 @@ impl Format {
         match self {
             Format::Native => "native",
             Format::ClaudeCode => "claude_code",
+            Format::ClaudeCodeOtel => "claude_code_otel",
             Format::Otlp => "otlp",
             Format::Langfuse => "langfuse",
             Format::Codex => "codex",
@@ -133,6 +139,7 @@ impl Format {
         match self {
             Format::Native => crate::native::sniff(head),
             Format::ClaudeCode => claude_code::sniff(path, head),
+            Format::ClaudeCodeOtel => claude_code_otel::sniff(path, head),
             Format::Otlp => otlp::sniff(path, head),
             Format::Langfuse => langfuse::sniff(path, head),
             Format::Codex => codex::sniff(path, head),
@@ -148,6 +155,7 @@ impl Format {
         match self {
             Format::Native => Ok(vec![crate::native::parse(&input.path, input.text()?)?]),
             Format::ClaudeCode => claude_code::import(input),
+            Format::ClaudeCodeOtel => claude_code_otel::import(input),
             Format::Otlp => otlp::import(input),
             Format::Langfuse => langfuse::import(input),
             Format::Codex => codex::import(input),
@@ -657,7 +665,39 @@ pub fn discover_noting(root: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
     }
     out.sort();
     notes.sort();
+    drop_telemetry_siblings(&mut out);
     Ok((out, notes))
+}
+
+/// A Claude Code telemetry file is read with the other telemetry files of its
+/// folder (logs, metrics and traces are exported apart), so only the first of them
+/// per folder is listed. Only folders with several candidate files are looked at.
+fn drop_telemetry_siblings(out: &mut Vec<PathBuf>) {
+    let candidate = |p: &Path| {
+        p.extension().is_some_and(|x| {
+            x == "json" || x == "jsonl" || x == "pb" || x == "binpb" || x == "protobuf"
+        })
+    };
+    let mut per_dir: std::collections::HashMap<&Path, usize> = std::collections::HashMap::new();
+    for p in out.iter().filter(|p| candidate(p)) {
+        *per_dir
+            .entry(p.parent().unwrap_or(Path::new("")))
+            .or_default() += 1;
+    }
+    let mut led: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut drop = std::collections::HashSet::new();
+    for p in out.iter() {
+        let dir = p.parent().unwrap_or(Path::new(""));
+        if !candidate(p) || per_dir.get(dir).copied().unwrap_or(0) < 2 {
+            continue;
+        }
+        if claude_code_otel::is_telemetry_file(p) && !led.insert(dir.to_path_buf()) {
+            drop.insert(p.clone());
+        }
+    }
+    if !drop.is_empty() {
+        out.retain(|p| !drop.contains(p));
+    }
 }
 
 /// Claude Code 2.x keeps sub-agents in `<session>/subagents/agent-*.jsonl` next to

@@ -299,3 +299,243 @@ fn e2e_folder_is_one_card_per_session() {
         assert_eq!(sessions.len(), 1, "{s}: {sessions:?}");
     }
 }
+
+/// The telemetry files of a scenario (`<root>/<scenario>/otel/`), sorted.
+fn otel_files(scenario: &str) -> Vec<PathBuf> {
+    let dir = root().join(scenario).join("otel");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no telemetry in {}", dir.display());
+    files
+}
+
+/// Telemetry alone (no transcript): one trace per session, built from the logs,
+/// metrics and traces Claude Code exported; tokens equal what the server sent,
+/// each call's reported cost is Claude Code's own and equals the computed cost.
+fn check_telemetry_alone(scenario: &str, ext: &str) {
+    let files = otel_files(scenario);
+    assert!(
+        files
+            .iter()
+            .all(|p| p.extension().is_some_and(|x| x == ext)),
+        "{scenario}: {files:?}"
+    );
+    let first = &files[0];
+    assert_eq!(
+        tracecard_core::import::detect(first).unwrap(),
+        Some(tracecard_core::Format::ClaudeCodeOtel),
+        "{}",
+        first.display()
+    );
+    // the folder is one input: only one of its files is listed
+    let listed = tracecard_core::import::discover(&root().join(scenario).join("otel")).unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let mut ts = tracecard_core::load(first, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ts.len(), 1, "one session");
+    let t = ts.remove(0);
+    t.validate().unwrap();
+    assert_eq!(t.source.format, "claude_code_otel");
+    assert_eq!(
+        t.source.files.len(),
+        files.len(),
+        "every file of the folder read"
+    );
+    let transcript = load(scenario);
+    assert_eq!(t.session_id, transcript.session_id);
+    let n = |k| t.steps.iter().filter(|s| s.kind == k).count();
+    assert_eq!(n(StepKind::LlmCall), 7);
+    assert_eq!(n(StepKind::SubagentSpawn), 1);
+    assert_eq!(n(StepKind::ToolUse), 3, "Read, Read, Bash");
+    assert_eq!(
+        n(StepKind::UserInput),
+        2,
+        "the prompt and the task notification"
+    );
+    // per-call tokens equal what the scripted server reported
+    let served = served(scenario);
+    let calls: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::LlmCall)
+        .collect();
+    assert_eq!(calls.len(), served.len());
+    for s in &calls {
+        let rid = s.attributes.get("request_id").expect("request_id");
+        let (i, cr, w5, w1, o) = served[rid];
+        let k = &s.tokens;
+        assert_eq!(
+            (
+                k.input,
+                k.cache_read,
+                k.cache_write_5m,
+                k.cache_write_1h,
+                k.output
+            ),
+            (i, cr, w5, w1, o),
+            "{rid}"
+        );
+        assert!(s.reported_cost_usd.is_some(), "{rid}: cost_usd");
+    }
+    // the sub-agent: its calls and its Bash under the spawn, which is a background one
+    let spawn = t
+        .steps
+        .iter()
+        .find(|s| s.kind == StepKind::SubagentSpawn)
+        .unwrap();
+    assert_eq!(spawn.tool.as_deref(), Some("Agent"));
+    assert_eq!(
+        spawn.attributes.get("background").map(String::as_str),
+        Some("true")
+    );
+    let sub: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| s.parent == Some(spawn.id))
+        .collect();
+    assert_eq!(sub.len(), 3, "2 calls + Bash");
+    assert!(
+        sub.iter()
+            .all(|s| s.agent.as_deref() == Some("general-purpose"))
+    );
+    let report = sub.iter().rfind(|s| s.kind == StepKind::LlmCall).unwrap();
+    let note = t
+        .steps
+        .iter()
+        .find(|s| s.attributes.get("event").map(String::as_str) == Some("task_notification"))
+        .expect("the notification prompt");
+    assert_eq!(note.links.consumes, vec![report.id]);
+    // the two Reads were asked for by main-conversation calls
+    for r in t.steps.iter().filter(|s| s.tool.as_deref() == Some("Read")) {
+        assert_eq!(r.links.consumes.len(), 1);
+        let by = t.step(r.links.consumes[0]).unwrap();
+        assert_eq!(by.kind, StepKind::LlmCall);
+        assert!(
+            by.links
+                .requests
+                .contains(r.links.tool_call_id.as_ref().unwrap())
+        );
+    }
+    // cost: computed per call = Claude Code's own; session = claude_code.cost.usage sum
+    let card = Compiler::new().compile(&t).unwrap();
+    assert_eq!(card.unpriced_steps, 0);
+    let sum: Usd = calls.iter().filter_map(|s| s.reported_cost_usd).sum();
+    assert_eq!(
+        t.reported_cost_usd,
+        Some(sum),
+        "cost.usage sum = Σ cost_usd"
+    );
+    assert_eq!(card.total_cost_usd, sum);
+    assert_eq!(card.cost_delta_usd, Some(Usd::ZERO));
+    for s in card.steps.iter().filter(|s| s.kind == StepKind::LlmCall) {
+        assert_eq!(s.cost_usd, s.reported_cost_usd);
+    }
+    if ext == "jsonl" {
+        let costs = otel_costs(scenario);
+        let total: i64 = costs.values().sum();
+        assert_eq!(sum, micros(total));
+    }
+    // the same numbers as the transcript joined with the same telemetry
+    let joined = Compiler::new().compile(&transcript).unwrap();
+    assert_eq!(joined.total_cost_usd, card.total_cost_usd);
+    assert_eq!(joined.reported_cost_usd, card.reported_cost_usd);
+}
+
+#[test]
+#[ignore = "needs the real Claude Code CLI: make test-e2e"]
+fn e2e_telemetry_alone_json() {
+    check_telemetry_alone("agent", "jsonl");
+}
+
+#[test]
+#[ignore = "needs the real Claude Code CLI: make test-e2e"]
+fn e2e_telemetry_alone_protobuf() {
+    check_telemetry_alone("agentpb", "pb");
+}
+
+/// The transcript and the telemetry loaded apart (two paths): joined into one
+/// trace; with a price table that lacks the model, each call is priced at Claude
+/// Code's reported cost (`cost_source: reported`).
+#[test]
+#[ignore = "needs the real Claude Code CLI: make test-e2e"]
+fn e2e_joined_from_two_paths() {
+    // the transcript without its <session>/otel/ folder
+    let src = transcript("agent");
+    let session = src.file_stem().unwrap().to_owned();
+    let dir = root().join("agent").join("two-paths");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(&session)).unwrap();
+    let main = dir.join(src.file_name().unwrap());
+    std::fs::copy(&src, &main).unwrap();
+    let subs = src.with_extension("").join("subagents");
+    std::fs::create_dir_all(dir.join(&session).join("subagents")).unwrap();
+    for e in std::fs::read_dir(&subs).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(
+            &p,
+            dir.join(&session)
+                .join("subagents")
+                .join(p.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let bare = tracecard_core::load_one(&main, None).unwrap();
+    assert!(!bare.warnings.iter().any(|w| w.code == "telemetry_joined"));
+    let mut all = vec![bare];
+    all.extend(tracecard_core::load(&otel_files("agent")[0], None).unwrap());
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        tracecard_core::import::claude_code_otel::join_loaded(&mut all),
+        1
+    );
+    assert_eq!(all.len(), 1, "one trace per session");
+    let t = all.remove(0);
+    assert_eq!(t.source.format, "claude_code");
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.code == "telemetry_joined" && w.message.contains("7 of 7 model calls"))
+    );
+    check_tokens_and_costs("agent", &t);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Telemetry alone of the deny session: the hook-denied Bash and the Write refused
+/// headless are `denied` steps; the grep ran; cost equals Claude Code's own.
+#[test]
+#[ignore = "needs the real Claude Code CLI: make test-e2e"]
+fn e2e_telemetry_alone_denied() {
+    let t = tracecard_core::load_one(&otel_files("deny")[0], None).unwrap();
+    assert_eq!(t.source.format, "claude_code_otel");
+    let tools: Vec<_> = t
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::ToolUse)
+        .map(|s| (s.tool.as_deref().unwrap(), s.status))
+        .collect();
+    assert_eq!(
+        tools,
+        vec![
+            ("Bash", StepStatus::Denied),
+            ("Write", StepStatus::Denied),
+            ("Bash", StepStatus::Ok)
+        ]
+    );
+    let rm = t
+        .steps
+        .iter()
+        .find(|s| s.tool.as_deref() == Some("Bash"))
+        .unwrap();
+    assert_eq!(
+        rm.attributes.get("permission_source").map(String::as_str),
+        Some("hook")
+    );
+    assert!(t.warnings.iter().any(|w| w.code == "denied_tool_calls"));
+    let card = Compiler::new().compile(&t).unwrap();
+    let total: i64 = otel_costs("deny").values().sum();
+    assert_eq!(card.total_cost_usd, micros(total));
+    assert_eq!(card.reported_cost_usd, Some(micros(total)));
+    assert_eq!(card.cost_delta_usd, Some(Usd::ZERO));
+}

@@ -4,6 +4,7 @@ mod analysis;
 mod chat_log;
 mod claude_code;
 mod claude_code_e2e;
+mod claude_code_otel;
 mod codex;
 mod errors;
 mod fixtures;
@@ -14,6 +15,7 @@ mod native;
 mod openclaw;
 mod openhands;
 mod otlp;
+mod prices_fixtures;
 mod props;
 mod recorder_parity;
 #[cfg(unix)]
