@@ -424,6 +424,7 @@ impl PyGuard {
     /// or handle of the trace) or `agent_id`/`agent_type` (transcript) say the call
     /// runs in a sub-agent's context.
     #[pyo3(signature = (tool_name, tool_input=None, history=None, *, subagent=None, agent_id=None, agent_type=None))]
+    #[allow(clippy::too_many_arguments)]
     fn check(
         &self,
         py: Python<'_>,
