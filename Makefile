@@ -69,8 +69,9 @@ $(CLAUDE_CODE_DIR)/node_modules/.bin/claude:
 	cd $(CLAUDE_CODE_DIR) && [ -f package.json ] || echo '{"name":"claude-code-cli","private":true}' > $(CLAUDE_CODE_DIR)/package.json
 	cd $(CLAUDE_CODE_DIR) && npm install --no-audit --no-fund @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
 
-test-e2e: claude-code-cli ## Run the real Claude Code CLI offline (scripted API server), then test the cards of its sessions
+test-e2e: claude-code-cli ## Run the real Claude Code CLI offline (scripted API server; one session with `tracecard guard` as its hook), then test the cards of its sessions
 	rm -rf $(E2E_DIR)
+	$(CARGO) build --locked -q -p tracecard-cli
 	CLAUDE_CODE_DIR=$(CLAUDE_CODE_DIR) scripts/claude_code_e2e/run.sh $(E2E_DIR)
 	TRACECARD_CLAUDE_E2E=$(E2E_DIR) $(CARGO) test --locked -p tracecard-core --test it claude_code_e2e -- --ignored
 	TRACECARD_CLAUDE_E2E=$(E2E_DIR) $(CARGO) test --locked -p tracecard-cli --test claude_code_e2e -- --ignored

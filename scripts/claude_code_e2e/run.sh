@@ -13,8 +13,13 @@ out="$(mkdir -p "$1" && cd "$1" && pwd)"
 claude="${CLAUDE_BIN:-${CLAUDE_CODE_DIR:-$here/../../target/claude-code-cli}/node_modules/.bin/claude}"
 [ -x "$claude" ] || { echo "Claude Code CLI not found at $claude (make claude-code-cli)" >&2; exit 1; }
 
-run() { # scenario prompt [otlp protocol]
-  local name="$1" prompt="$2" proto="${3:-http/json}" d="$out/$1"
+# the PreToolUse hook of a scenario: deny_rm.py on Bash, or (guard) `tracecard guard`
+# on every tool, enforcing guard-rules.yaml and logging its decisions
+tracecard="${TRACECARD_BIN:-$here/../../target/debug/tracecard}"
+hook_deny_rm='{"matcher": "Bash", "hooks": [{"type": "command", "command": "python3 '"$here"'/deny_rm.py"}]}'
+
+run() { # scenario prompt [otlp protocol] [hook]
+  local name="$1" prompt="$2" proto="${3:-http/json}" d="$out/$1" hook="${4:-$hook_deny_rm}"
   rm -rf "$d"; mkdir -p "$d/work" "$d/config"
   printf 'alpha\nbeta TODO\ngamma\n' > "$d/work/notes.txt"
   cat > "$d/config/settings.json" <<JSON
@@ -23,7 +28,7 @@ run() { # scenario prompt [otlp protocol]
     "allow": ["Read", "Agent", "Task", "Bash(wc:*)", "Bash(grep:*)", "Bash(rm:*)"]
   },
   "hooks": {
-    "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "python3 $here/deny_rm.py"}]}]
+    "PreToolUse": [$hook]
   }
 }
 JSON
@@ -62,3 +67,7 @@ run agent "MAIN-AGENT: launch a background agent to count the lines of notes.txt
 run deny "MAIN-DENY: clean the build dir, write out.txt, then check the TODO count."
 # the same agent session exported as OTLP/protobuf (one body per .pb file)
 run agentpb "MAIN-AGENT: launch a background agent to count the lines of notes.txt, meanwhile read notes.txt, then report." http/protobuf
+[ -x "$tracecard" ] || { echo "tracecard not found at $tracecard (cargo build -p tracecard-cli)" >&2; exit 1; }
+"$tracecard" check-rules "$here/guard-rules.yaml" "$out/deny/transcript" > "$out/check-rules.txt"
+run guard "MAIN-GUARD: read notes.txt, then check the TODO count." http/json \
+  '{"matcher": "*", "hooks": [{"type": "command", "command": "'"$tracecard"' guard --rules '"$here"'/guard-rules.yaml --log '"$out"'/guard/guard.jsonl"}]}'

@@ -15,6 +15,8 @@ The scenario is picked by a marker in the first user message of the conversation
   SUBTASK     the sub-agent: one Bash call, then its report.
   MAIN-DENY   a Bash call denied by a PreToolUse hook, a Write denied by permissions
               (not in permissions.allow), then an answer.
+  MAIN-GUARD  a Read, the same Read again (denied by `tracecard guard`), a Bash grep, then
+              an answer quoting the denial reason it received (GUARD-SEEN ...).
 Requests without tools (titles, summaries, ...) get a short text reply.
 
 Usage: server.py OUT_DIR  (prints the port on stdout, then serves until killed)
@@ -88,6 +90,17 @@ def script(body):
         if k == 2:
             return [tool("Bash", {"command": "grep -c TODO notes.txt", "description": "Count TODOs"})]
         return [say("Both changes were refused; notes.txt has its TODO count checked. Done.")]
+    if "MAIN-GUARD" in first:
+        notes = os.path.join(WORK, "notes.txt")
+        if k == 0:
+            return [tool("Read", {"file_path": notes})]
+        if k == 1:
+            return [say("Reading it once more."), tool("Read", {"file_path": notes})]
+        if k == 2:
+            return [tool("Bash", {"command": "grep -c TODO notes.txt", "description": "Count TODOs"})]
+        # quote the guard's reason back when the denied read's result carried it
+        seen = [l for l in users.splitlines() if "prune-read-repeat-of-success-main:" in l]
+        return [say("GUARD-SEEN " + seen[0].strip() if seen else "GUARD-NOT-SEEN")]
     return [say("Nothing scripted for this request.")]
 
 

@@ -16,6 +16,8 @@ use crate::card::PyTraceCard;
 use crate::convert::{py_to_json, value_to_py};
 use crate::cost::prices_arg;
 use crate::errors::CostcraftErr;
+use crate::model::{PyTrace, step_ref};
+use crate::recorder::PyRecorder;
 use crate::report::{Item, items, load};
 
 fn format_arg(format: Option<&str>) -> PyResult<Option<Format>> {
@@ -313,4 +315,162 @@ pub fn costcraft_evaluate<'py>(
     });
     let e = e.map_err(CostcraftErr)?;
     value_to_py(py, &e, "evaluation")
+}
+
+/// A guard decision on one pending tool call.
+#[pyclass(name = "Decision", module = "tracecard.costcraft", frozen)]
+pub struct PyDecision {
+    inner: costcraft::guard::Decision,
+}
+
+#[pymethods]
+impl PyDecision {
+    /// Whether the call may run.
+    #[getter]
+    fn allowed(&self) -> bool {
+        self.inner.allowed
+    }
+
+    /// The rule that denied the call (`None` when allowed).
+    #[getter]
+    fn rule_id(&self) -> Option<String> {
+        self.inner.rule_id.clone()
+    }
+
+    /// For a deny, `<rule id>: <reason with the evidence count>` (what the agent
+    /// is told); otherwise why the guard allowed it.
+    #[getter]
+    fn reason(&self) -> String {
+        self.inner.reason.clone()
+    }
+
+    /// How the call relates to the earlier calls of its context
+    /// (`repeat_of_success`, `retry_of_failure`, …), when the guard looked.
+    #[getter]
+    fn after(&self) -> Option<String> {
+        self.inner.after.map(|a| a.as_str().to_owned())
+    }
+
+    fn __bool__(&self) -> bool {
+        self.inner.allowed
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.inner.rule_id {
+            Some(r) if !self.inner.allowed => format!("<Decision deny {r}>"),
+            _ => format!("<Decision allow ({})>", self.inner.reason),
+        }
+    }
+}
+
+/// The prune rules of a `rules.yaml`, enforced on pending tool calls.
+#[pyclass(name = "Guard", module = "tracecard.costcraft", frozen)]
+pub struct PyGuard {
+    inner: Arc<costcraft::guard::Guard>,
+}
+
+/// What `history` is: the steps so far, or a Claude Code transcript.
+enum History {
+    Trace(Arc<Trace>),
+    Transcript(PathBuf),
+}
+
+fn history_arg(history: Option<&Bound<'_, PyAny>>) -> PyResult<History> {
+    let Some(h) = history.filter(|h| !h.is_none()) else {
+        return Ok(History::Trace(Arc::new(Trace::new("guard", "native"))));
+    };
+    if let Ok(t) = h.cast::<PyTrace>() {
+        return Ok(History::Trace(Arc::clone(&t.get().inner)));
+    }
+    if let Ok(r) = h.cast::<PyRecorder>() {
+        return Ok(History::Trace(r.get().snapshot()?));
+    }
+    h.extract::<PathBuf>()
+        .map(History::Transcript)
+        .map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(
+                "history must be a Trace, a Recorder, or the path of a Claude Code transcript",
+            )
+        })
+}
+
+#[pymethods]
+impl PyGuard {
+    /// Load the rules of `path` (`rules.yaml`). Only active prune rules with
+    /// support in at least `min_support` sessions deny; `repeat_after_change`
+    /// rules only with `allow_repeat_after_change` (as `tracecard guard`).
+    #[staticmethod]
+    #[pyo3(signature = (path, *, min_support=1, allow_repeat_after_change=false))]
+    fn load(
+        py: Python<'_>,
+        path: PathBuf,
+        min_support: usize,
+        allow_repeat_after_change: bool,
+    ) -> PyResult<Self> {
+        let opts = costcraft::guard::GuardOptions {
+            min_support,
+            include_held_back: false,
+            repeat_after_change: allow_repeat_after_change,
+        };
+        let g = py
+            .detach(|| costcraft::guard::Guard::load(&path, &opts))
+            .map_err(CostcraftErr)?;
+        Ok(PyGuard { inner: Arc::new(g) })
+    }
+
+    /// Decide the pending call `tool_name(tool_input)` given `history`: a
+    /// `Trace` or `Recorder` holding the steps so far (the pending call not among
+    /// them), or the path of a Claude Code transcript. `subagent` (a spawn step id
+    /// or handle of the trace) or `agent_id`/`agent_type` (transcript) say the call
+    /// runs in a sub-agent's context.
+    #[pyo3(signature = (tool_name, tool_input=None, history=None, *, subagent=None, agent_id=None, agent_type=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &self,
+        py: Python<'_>,
+        tool_name: &str,
+        tool_input: Option<&Bound<'_, PyAny>>,
+        history: Option<&Bound<'_, PyAny>>,
+        subagent: Option<&Bound<'_, PyAny>>,
+        agent_id: Option<&str>,
+        agent_type: Option<&str>,
+    ) -> PyResult<PyDecision> {
+        let input: serde_json::Value = match tool_input.filter(|v| !v.is_none()) {
+            None => serde_json::Value::Object(Default::default()),
+            Some(v) => serde_json::from_str(&py_to_json(v)?)
+                .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("tool_input: {e}")))?,
+        };
+        let history = history_arg(history)?;
+        let subagent = subagent
+            .filter(|s| !s.is_none())
+            .map(step_ref)
+            .transpose()?;
+        let g = Arc::clone(&self.inner);
+        let d = py.detach(|| match &history {
+            History::Trace(t) => g.decide_on_trace(t, tool_name, &input, subagent),
+            History::Transcript(p) => {
+                g.decide_on_transcript(p, tool_name, &input, agent_id, agent_type)
+            }
+        });
+        Ok(PyDecision {
+            inner: d.map_err(CostcraftErr)?,
+        })
+    }
+
+    /// The ids of the rules that may deny (record them as
+    /// `costcraft.active_rules` so `evaluate` can ablate per lane).
+    #[getter]
+    fn active_rules(&self) -> Vec<String> {
+        self.inner.active_rules()
+    }
+
+    /// The rules that may deny, as dicts (rules.yaml's shape).
+    #[getter]
+    fn rules<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        value_to_py(py, &self.inner.rules(), "rules")
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Guard {} active rule(s)>", self.inner.rules().len())
+    }
 }

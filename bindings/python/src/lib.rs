@@ -34,7 +34,8 @@ pub mod _tracecard {
     use crate::cost::PyPriceTable;
     #[pymodule_export]
     use crate::costcraft::{
-        PyDistillation, costcraft_check_rules, costcraft_distill, costcraft_evaluate,
+        PyDecision, PyDistillation, PyGuard, costcraft_check_rules, costcraft_distill,
+        costcraft_evaluate,
     };
     #[pymodule_export]
     use crate::import::{detect, discover, formats, load, load_all, loads, loads_all};

@@ -62,7 +62,8 @@ impl PyRecorder {
         }
     }
 
-    fn snapshot(&self) -> PyResult<Arc<Trace>> {
+    /// The trace so far (a copy), or the finished trace.
+    pub(crate) fn snapshot(&self) -> PyResult<Arc<Trace>> {
         let g = self
             .state
             .lock()
@@ -238,6 +239,17 @@ impl PyRecorder {
         self.with(py, |r| r.error(id, message))
     }
 
+    /// Mark step `step` denied (it never ran); `reason` is what the agent was told.
+    fn deny(&self, py: Python<'_>, step: &Bound<'_, PyAny>, reason: &str) -> PyResult<()> {
+        let id = step_ref(step)?;
+        self.with(py, |r| r.deny(id, reason))
+    }
+
+    /// Set session metadata `key` (e.g. `costcraft.active_rules`).
+    fn set_metadata(&self, py: Python<'_>, key: &str, value: &str) -> PyResult<()> {
+        self.with(py, |r| r.set_metadata(key, value))
+    }
+
     /// The cost the harness itself computed for `step` (Decimal, str or float).
     fn reported_cost(
         &self,
@@ -376,6 +388,12 @@ impl StepHandle {
     /// Mark the step failed.
     fn error(&self, py: Python<'_>, message: &str) -> PyResult<()> {
         self.with(py, |r, id| r.error(id, message))
+    }
+
+    /// Mark the step denied: a guard, hook or permission rule refused the call and
+    /// it never ran; `reason` is what the agent was told.
+    fn deny(&self, py: Python<'_>, reason: &str) -> PyResult<()> {
+        self.with(py, |r, id| r.deny(id, reason))
     }
 
     /// The cost the harness computed for this step (Decimal, str or float).

@@ -24,7 +24,32 @@ def _snippets() -> list[tuple[str, str]]:
     return out
 
 
+# `rules/rules.yaml` beside the session, for the guard snippet (costcraft-rules/1,
+# the shape `tracecard distill` writes)
+RULES = """schema_version: costcraft-rules/1
+generated_by: test_readme
+corpus: {sessions: 3, tasks: 2, steps: 40, total_cost_usd: 0.5, replayed_sessions: 3, outcomes: {}}
+policy: {min_savings_usd: 0.001, min_session_share: 0.01, require_replay: false, min_prune_tasks: 2, max_counter_example_rate: 0.1, min_preserve_sessions: 2, min_steps: 10, max_tool_time_share: 0.5, allow_backfire: [], include_quarantined: false, skill_name: cost-rules}
+tools: {read_only: [read_file, list_dir], readers: [read_file, list_dir]}
+rules:
+- id: prune-read_file-repeat-of-success-main
+  action: prune
+  status: active
+  enforce: pre_tool_use
+  match: {kind: tool_use, tool: read_file, scope: main, after: repeat_of_success}
+  reason: read_file of a file already read successfully in this context with nothing but reads since
+  support: {sessions: 3, tasks: 2, steps: 5}
+  counter_examples: {sessions: 0, steps: 0, rate: 0.0}
+  savings: {total_usd: 0.02, median_usd: 0.004}
+  transfer_score: 0.6667
+  confirmed_by: {"replay:test": 5}
+  evidence: {supporting: []}
+"""
+
+
 def _session(path: Path) -> None:
+    (path.parent / "rules").mkdir(exist_ok=True)
+    (path.parent / "rules" / "rules.yaml").write_text(RULES)
     rec = tracecard.Recorder("readme")
     with rec.llm_call("claude-sonnet-4-5") as call:
         call.set_tokens(input=1200, output=80)

@@ -200,8 +200,7 @@ impl RuleSet {
 
     /// Parse `rules.yaml` (`path` for messages).
     pub fn from_yaml(text: &str, path: &Path) -> Result<RuleSet> {
-        let r: RuleSet =
-            serde_saphyr::from_str(text).map_err(|e| Error::parse(path, None, e.to_string()))?;
+        let r: RuleSet = from_yaml_located(text, path)?;
         if r.schema_version != RULES_SCHEMA_VERSION {
             return Err(Error::parse(
                 path,
@@ -228,6 +227,33 @@ impl RuleSet {
         s.push('\n');
         s
     }
+}
+
+/// Deserialise YAML, reporting a failure with its 1-based line and the path of
+/// the field (`rules[3].match.tool`): `serde_path_to_error` tracks the field,
+/// serde-saphyr the position.
+pub(crate) fn from_yaml_located<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T> {
+    let mut field = None;
+    let opts = serde_saphyr::options! { with_snippet: false };
+    let r = serde_saphyr::with_deserializer_from_str_with_options(text, opts, |de| {
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let p = e.path().to_string();
+            field = (p != ".").then_some(p);
+            e.into_inner()
+        })
+    });
+    r.map_err(|e| {
+        let e = e.without_snippet();
+        let line = e.location().map(|l| l.line()).filter(|&l| l > 0);
+        let msg = match &field {
+            Some(f) => format!("field {f}: {e}"),
+            None => e.to_string(),
+        };
+        Error::parse(path, line, msg)
+    })
 }
 
 /// `patches.yaml`.

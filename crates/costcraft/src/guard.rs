@@ -19,10 +19,11 @@
 //! `tracecard guard` hook).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tracecard_core::{StepKind, StepStatus, Trace};
+use tracecard_core::{StepId, StepKind, StepStatus, Trace};
 
 use crate::distill::{Action, Enforce, Rule, RuleSet, RuleStatus};
 use crate::signature::{
@@ -272,9 +273,95 @@ impl Guard {
         }
     }
 
+    /// A guard enforcing the rules of the `rules.yaml` at `path` under `opts`. A
+    /// malformed file is an [`Error::Parse`](crate::Error::Parse) naming the file,
+    /// the line and the field (`rules[3].match.tool`).
+    pub fn load(path: &Path, opts: &GuardOptions) -> crate::Result<Guard> {
+        Ok(Guard::new(&RuleSet::read(path)?, opts))
+    }
+
     /// The rules that may deny.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The ids of the rules that may deny, in `rules.yaml` order: what a run under
+    /// this guard records as [`ACTIVE_RULES_KEY`](crate::evaluate::ACTIVE_RULES_KEY)
+    /// (comma-separated) so `evaluate` can ablate per lane.
+    pub fn active_rules(&self) -> Vec<String> {
+        self.rules.iter().map(|r| r.id.clone()).collect()
+    }
+
+    /// Decide `tool` with `input` given the trace recorded so far (the pending
+    /// call not in it). `subagent`: the spawn step whose sub-agent makes the call
+    /// (`None`: the main context); its agent type is the spawn's `agent`. A
+    /// `subagent` that is not a spawn step of `trace` is an input error.
+    pub fn decide_on_trace(
+        &self,
+        trace: &Trace,
+        tool: &str,
+        input: &Value,
+        subagent: Option<StepId>,
+    ) -> crate::Result<Decision> {
+        let agent_type = match subagent {
+            None => None,
+            Some(id) => match trace.step(id) {
+                Some(s) if s.kind == StepKind::SubagentSpawn => s.agent.as_deref(),
+                _ => {
+                    return Err(crate::Error::Input(format!(
+                        "subagent: step {} of session {:?} is not a sub-agent spawn",
+                        id.0, trace.session_id
+                    )));
+                }
+            },
+        };
+        let state = SessionState::from_trace(trace, &self.classes);
+        let ctx = trace_context(subagent);
+        Ok(self.decide(
+            &state,
+            &Pending {
+                tool,
+                input,
+                context: &ctx,
+                agent_type,
+            },
+        ))
+    }
+
+    /// Decide `tool` with `input` given a Claude Code transcript so far (the main
+    /// session's JSONL; sub-agent files beside it), as the hook does. `agent_id` /
+    /// `agent_type`: the sub-agent making the call (`None`: the main session). An
+    /// unreadable or malformed transcript is an input error naming the file (and
+    /// line).
+    pub fn decide_on_transcript(
+        &self,
+        transcript: &Path,
+        tool: &str,
+        input: &Value,
+        agent_id: Option<&str>,
+        agent_type: Option<&str>,
+    ) -> crate::Result<Decision> {
+        if !self.names(tool) {
+            return Ok(Decision::allow("no rule names this tool", None));
+        }
+        let state = claude_code::session_state(transcript, None, &self.classes)
+            .map_err(|e| crate::Error::Input(e.to_string()))?;
+        Ok(self.decide(
+            &state,
+            &Pending {
+                tool,
+                input,
+                context: agent_id.unwrap_or(MAIN),
+                agent_type,
+            },
+        ))
+    }
+
+    /// Whether a rule that may deny names `tool`.
+    fn names(&self, tool: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.matcher.tool.as_deref() == Some(tool))
     }
 
     /// The tool classes (from `rules.yaml`) the state must be fed with.
@@ -321,11 +408,7 @@ impl Guard {
     /// Allow or deny `call` given the state before it. Deterministic: the first
     /// accepting rule in `rules.yaml` order decides.
     pub fn decide(&self, state: &SessionState, call: &Pending<'_>) -> Decision {
-        if !self
-            .rules
-            .iter()
-            .any(|r| r.matcher.tool.as_deref() == Some(call.tool))
-        {
+        if !self.names(call.tool) {
             return Decision::allow("no rule names this tool", None);
         }
         let Some(sig) = self.signature(state, call) else {
@@ -435,11 +518,7 @@ pub fn hook(guard: &Guard, stdin: &str, dry_run: bool) -> Result<HookOutcome, St
         .is_some_and(|e| e != "PreToolUse")
     {
         Decision::allow("not a PreToolUse event", None)
-    } else if !guard
-        .rules
-        .iter()
-        .any(|r| r.matcher.tool.as_deref() == Some(input.tool_name.as_str()))
-    {
+    } else if !guard.names(&input.tool_name) {
         // no rule can fire: no need to read the transcript
         Decision::allow("no rule names this tool", None)
     } else {

@@ -429,9 +429,48 @@ fn fails_open() {
     // bad rules: file, line and field
     let bad = RULES.replace("transfer_score: 0.6667\n  confirmed_by: {\"replay:test\": 4}\n  evidence: {supporting: []}\n- id: prune-read-repeat-of-success-sub", "transfer_score: lots\n  confirmed_by: {\"replay:test\": 4}\n  evidence: {supporting: []}\n- id: prune-read-repeat-of-success-sub");
     let e = RuleSet::from_yaml(&bad, Path::new("dir/rules.yaml")).unwrap_err();
-    let m = e.to_string();
-    assert!(m.contains("dir/rules.yaml"), "{m}");
-    assert!(m.contains("line"), "{m}");
+    let line = 1 + RULES
+        .lines()
+        .position(|l| l == "  transfer_score: 0.6667")
+        .unwrap();
+    match &e {
+        costcraft::Error::Parse {
+            path,
+            line: l,
+            message,
+        } => {
+            assert_eq!(path, Path::new("dir/rules.yaml"));
+            assert_eq!(*l, Some(line as u64));
+            assert!(
+                message.starts_with("field rules[0].transfer_score: "),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        e.to_string().starts_with(&format!(
+            "dir/rules.yaml:{line}: field rules[0].transfer_score: "
+        )),
+        "{e}"
+    );
+    // a nested field of a later rule, and a missing one
+    let bad = RULES.replace(
+        "match: {kind: tool_use, tool: Read, scope: subagent,",
+        "match: {kind: tool_use, tool: [Read], scope: subagent,",
+    );
+    let m = RuleSet::from_yaml(&bad, Path::new("rules.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(m.contains(": field rules[1].match.tool: "), "{m}");
+    let bad = RULES.replace("  reason: held back, never denies\n", "");
+    let m = RuleSet::from_yaml(&bad, Path::new("rules.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.contains(": field rules[2]: missing field `reason`"),
+        "{m}"
+    );
 }
 
 #[test]

@@ -109,5 +109,23 @@ rules:
         assert_eq!(out, "");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
+    // a bad rules file: exit 1, one line naming the file, the line and the field
+    let bad = dir.join("bad.yaml");
+    let text = std::fs::read_to_string(&rules).unwrap().replace(
+        "match: {kind: tool_use, tool: Read, scope: main,",
+        "match: {kind: tool_use, tool: Read, scope: mian,",
+    );
+    std::fs::write(&bad, &text).unwrap();
+    let (code, out, err) = run(&["guard", "--rules", bad.to_str().unwrap()], &input("Read"));
+    assert_eq!((code, out.as_str()), (1, ""));
+    let line = 1 + text.lines().position(|l| l.contains("mian")).unwrap();
+    assert!(
+        err.starts_with(&format!(
+            "tracecard guard: {}:{line}: field rules[0].match.scope: unknown variant `mian`",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

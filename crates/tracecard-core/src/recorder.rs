@@ -290,6 +290,22 @@ impl Recorder {
         }
     }
 
+    /// Mark step `id` denied with `reason`: a guard, hook or permission rule refused
+    /// the call, so it never ran (status [`StepStatus::Denied`]; the reason is its
+    /// `error`). The agent usually got `reason` as the tool's error result.
+    pub fn deny(&mut self, id: StepId, reason: &str) {
+        if let Some(s) = self.trace.step_mut(id) {
+            s.status = StepStatus::Denied;
+            s.error = Some(reason.to_owned());
+        }
+    }
+
+    /// Set session metadata `key` to `value` (e.g. `costcraft.active_rules`: the
+    /// rules a guard enforced during the run).
+    pub fn set_metadata(&mut self, key: &str, value: &str) {
+        self.trace.metadata.insert(key.to_owned(), value.to_owned());
+    }
+
     /// Set the cost the harness itself computed for step `id`.
     pub fn reported_cost(&mut self, id: StepId, usd: Usd) {
         if let Some(s) = self.trace.step_mut(id) {

@@ -4,6 +4,7 @@ mod analysis;
 mod chat_log;
 mod claude_code;
 mod claude_code_e2e;
+mod claude_code_e2e_guard;
 mod claude_code_otel;
 mod codex;
 mod errors;

@@ -14,6 +14,15 @@ The Python face of the ``costcraft`` crate (docs/costcraft.md)::
     costcraft.check_rules("out/rules.yaml", "new-traces/")
     costcraft.evaluate("baseline/", "treated/")
 
+    guard = costcraft.Guard.load("out/rules.yaml")   # enforce the prune rules
+    d = guard.check("read_file", {"path": "a.txt"}, recorder)
+    d.allowed, d.rule_id, d.reason
+
+:class:`Guard` decides a pending tool call from the history so far (a
+:class:`tracecard.Trace`, a :class:`tracecard.Recorder`, or a Claude Code transcript
+path), exactly as the ``tracecard guard`` hook does (docs/guard.md).
+:mod:`tracecard.costcraft.pydantic_ai` wraps a pydantic-ai agent's tools with it.
+
 Inputs (``paths_or_traces``, ``baseline``, ``treated``) are a path (file or
 directory), a :class:`tracecard.Trace`, or a list of them. ``outcomes`` is a JSONL
 path or a list of dicts ``{"session_id", "status", "evidence": [...]}``.
@@ -37,7 +46,9 @@ from typing import Any, Literal, Optional, TypedDict, Union
 from tracecard._tracecard import (
     BackfireError,
     CostcraftError,
+    Decision,
     Distillation,
+    Guard,
     PriceTable,
     Trace,
     costcraft_check_rules,
@@ -49,8 +60,10 @@ __all__ = [
     "Action",
     "BACKFIRE_GUARDS",
     "BackfireError",
+    "BackfireGuard",
     "CheckReport",
     "CostcraftError",
+    "Decision",
     "Distillation",
     "Evaluation",
     "Guard",
@@ -82,8 +95,9 @@ _Replayer = Callable[[Trace, list[int]], Any]
 
 Action = Literal["prune", "repair", "preserve"]
 PatchKind = Literal["prune", "repair", "preserve"]
-Guard = Literal["short-sessions", "latency-bound", "stochastic-subagents", "no-oracle"]
-BACKFIRE_GUARDS: tuple[Guard, ...] = (
+BackfireGuard = Literal["short-sessions", "latency-bound", "stochastic-subagents", "no-oracle"]
+"""A backfire guard of ``distill`` (``allow_backfire``)."""
+BACKFIRE_GUARDS: tuple[BackfireGuard, ...] = (
     "short-sessions",
     "latency-bound",
     "stochastic-subagents",
@@ -225,7 +239,7 @@ def distill(
     min_share: float = 0.01,
     min_tasks: int = 2,
     max_counter_rate: float = 0.1,
-    allow_backfire: Union[Iterable[Guard], Literal["all"]] = (),
+    allow_backfire: Union[Iterable[BackfireGuard], Literal["all"]] = (),
     include_quarantined: bool = False,
     skill_name: str = "cost-rules",
     prices: Union[_Path, PriceTable, None] = None,
