@@ -406,3 +406,100 @@ fn tune_prior() {
         eprintln!("{n:5} {t:5} {:.2} {k}", t as f64 / n as f64);
     }
 }
+
+#[test]
+#[ignore = "debug"]
+fn tune_one() {
+    let seed: u64 = std::env::var("SEED")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0);
+    let budget = std::env::var("BUDGET")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(12);
+    let rep = measure(&Ops(ContentLevel::Full), seed..seed + 1, true, budget);
+    eprintln!("{}", rep.summary("one"));
+    for m in &rep.misses {
+        eprintln!("  {m}");
+    }
+}
+
+/// Tuning aid: removal units of the replay candidates by features, and how often
+/// removing the unit alone keeps the outcome.
+#[test]
+#[ignore = "tuning aid on the tuning seeds"]
+fn tune_units() {
+    use tracecard_core::analysis::Analysis;
+    use tracecard_core::{StepId, StepKind};
+    let mut by = std::collections::BTreeMap::<String, (usize, usize)>::new();
+    for seed in 0..100 {
+        let trace = run_with(seed, &BTreeSet::new(), ContentLevel::Full).trace;
+        let a = Analysis::run(&trace, tracecard_core::PriceTable::bundled()).unwrap();
+        let prior = a.replay_priors(&trace);
+        let cands: Vec<StepId> = (0..prior.len())
+            .filter(|&i| prior[i] > 0.0)
+            .map(StepId::from_index)
+            .collect();
+        for u in a.removal_units(&cands) {
+            let p = u.iter().map(|id| prior[id.index()]).fold(1.0f64, f64::min);
+            if p >= 0.95 {
+                continue;
+            }
+            let set: BTreeSet<u32> = u.iter().map(|s| s.0).collect();
+            let ok = ops_agent::keeps_outcome(seed, &set);
+            let tools: Vec<&tracecard_core::Step> = u
+                .iter()
+                .map(|id| trace.step(*id).unwrap())
+                .filter(|s| s.kind != StepKind::LlmCall)
+                .collect();
+            let shape = if u
+                .iter()
+                .any(|id| trace.step(*id).unwrap().kind == StepKind::SubagentSpawn)
+            {
+                "subagent".to_string()
+            } else {
+                let t = tools
+                    .iter()
+                    .map(|s| {
+                        let len = s.output.as_ref().map(|o| o.len).unwrap_or(0);
+                        let reason = a
+                            .finding(s.id)
+                            .and_then(|f| f.reason.clone())
+                            .unwrap_or_default();
+                        let r = if reason.starts_with("used by") {
+                            "used"
+                        } else if reason.starts_with("delivered") {
+                            "deliv"
+                        } else if reason.is_empty() {
+                            "needed"
+                        } else {
+                            "other"
+                        };
+                        format!(
+                            "{}{}",
+                            if len == 0 {
+                                "0"
+                            } else if len <= 40 {
+                                "S"
+                            } else if len <= 200 {
+                                "M"
+                            } else {
+                                "L"
+                            },
+                            r
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",");
+                format!("n{} [{}]", u.len(), t)
+            };
+            let e = by.entry(format!("p{p:.2} {shape}")).or_default();
+            e.0 += 1;
+            e.1 += usize::from(ok);
+        }
+    }
+    for (k, (n, t)) in by {
+        eprintln!("{n:5} {t:5} {:.2} {k}", t as f64 / n as f64);
+    }
+}

@@ -245,7 +245,7 @@ impl ReplayPlan<'_> {
     }
 
     fn run(&mut self, analysis: &mut Analysis, costs: &[crate::Usd]) -> Result<()> {
-        let base = replay_priors(analysis, self.trace);
+        let base = analysis.replay_priors(self.trace);
         let mut prior = base.clone();
         let candidates: Vec<StepId> = (0..prior.len())
             .filter(|&i| prior[i] > 0.0)
@@ -290,9 +290,8 @@ impl ReplayPlan<'_> {
                 None => to_sink[e.producer_idx()] = true,
             }
         }
-        let unit_prior = |u: &[StepId], prior: &[f64]| {
-            u.iter().map(|id| prior[id.index()]).fold(1.0f64, f64::min)
-        };
+        let trace = self.trace;
+        let unit_prior = |u: &[StepId], prior: &[f64]| unit_prior(trace, u, prior);
         while !open.is_empty() && self.left() > 0 {
             // most likely removable first (stable: cost order breaks ties)
             open.sort_by(|a, b| unit_prior(b, &prior).total_cmp(&unit_prior(a, &prior)));
@@ -445,19 +444,18 @@ const MAX_GROUP: usize = 16;
 /// and grouping replays; 0 for steps that are not replay candidates (strongly
 /// needed, user inputs, compactions). Measured on the ops agent's tuning seeds
 /// (DESIGN.md, "Counterfactual replay").
+impl Analysis {
+    /// Per step, the prior probability that removing it keeps the outcome, which
+    /// orders and groups the replays of [`Analysis::confirm`]; 0 for steps that are
+    /// not replay candidates (strongly needed steps, user inputs, compactions).
+    pub fn replay_priors(&self, trace: &Trace) -> Vec<f64> {
+        replay_priors(self, trace)
+    }
+}
+
 fn replay_priors(analysis: &Analysis, trace: &Trace) -> Vec<f64> {
     use crate::model::{StepKind, StepStatus};
     let weak = analysis.weakly_needed();
-    // steps kept alive by a read before rewriting rather than by derived numbers
-    let numbers_only: Vec<bool> = {
-        let mut by_number = vec![false; weak.len()];
-        for e in analysis.edges.iter().filter(|e| e.is_circumstantial()) {
-            if e.level == EvidenceLevel::Content {
-                by_number[e.producer_idx()] = true;
-            }
-        }
-        by_number
-    };
     trace
         .steps
         .iter()
@@ -469,20 +467,61 @@ fn replay_priors(analysis: &Analysis, trace: &Trace) -> Vec<f64> {
             if matches!(s.kind, StepKind::UserInput | StepKind::Compaction) {
                 return 0.0;
             }
-            let empty = s.output.as_ref().is_none_or(|o| o.len == 0);
+            let len = s.output.as_ref().map_or(0, |o| o.len);
+            let tool = matches!(s.kind, StepKind::ToolUse | StepKind::Other);
+            let used = f
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("used by"));
+            let undelivered = f
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("the source records no delivery"));
             match f.verdict {
                 Verdict::Redundant => 0.95,
-                Verdict::Unproven if s.status == StepStatus::Error => 0.9,
-                // an empty result that was delivered: a verification whose
-                // emptiness the answer reports
-                Verdict::Unproven if s.kind == StepKind::ToolUse && empty => 0.1,
-                Verdict::Unproven => 0.5,
-                Verdict::Needed if weak[i] && !numbers_only[i] => 0.8,
-                Verdict::Needed if weak[i] => 0.4,
-                Verdict::Needed => 0.0,
+                Verdict::Needed if !weak[i] => 0.0,
+                _ if s.status == StepStatus::Error => 0.9,
+                _ if s.kind == StepKind::SubagentSpawn => 0.55,
+                _ if !tool => 0.5,
+                // an empty result: a verification whose emptiness the answer reports
+                _ if len == 0 => 0.1,
+                // a long output quoted nowhere is still what the caller worked from
+                _ if len > 200 => 0.1,
+                Verdict::Needed => 0.5,
+                _ if undelivered => 0.2,
+                _ if len <= 40 && !used => 0.9,
+                _ => 0.45,
             }
         })
         .collect()
+}
+
+/// The prior that removing `unit` keeps the outcome: the product over its tool
+/// calls and sub-agent spawns (the steps inside a spawn of the unit and the model
+/// calls that requested them go with them), the smallest step prior for a unit of
+/// model calls only. A tool call alone in its unit (its model call is kept for
+/// other requests) is likely an extra request.
+fn unit_prior(trace: &Trace, unit: &[StepId], prior: &[f64]) -> f64 {
+    use crate::model::StepKind;
+    let leaves: Vec<f64> = unit
+        .iter()
+        .filter_map(|&id| trace.step(id))
+        .filter(|s| {
+            matches!(
+                s.kind,
+                StepKind::ToolUse | StepKind::Other | StepKind::SubagentSpawn
+            ) && s.parent.is_none_or(|p| !unit.contains(&p))
+        })
+        .map(|s| prior[s.id.index()])
+        .collect();
+    match leaves.as_slice() {
+        [] => unit
+            .iter()
+            .map(|id| prior[id.index()])
+            .fold(1.0f64, f64::min),
+        [one] if unit.len() == 1 && *one > 0.2 => one.max(0.85),
+        _ => leaves.iter().product(),
+    }
 }
 
 /// Update the priors after a replay decided something: a step whose every use
