@@ -756,8 +756,17 @@ impl Analysis {
         // (context, tool, input hash) → (first step, output class, compaction epoch, writes so far)
         type CallKey<'t> = (u32, &'t str, &'t str);
         let mut seen_calls: HashMap<CallKey<'_>, (usize, u64, u64, u64)> = HashMap::new();
+        // When no model call carries any text (instrumentations that write messages
+        // only to log events), what each call was given is invisible: the context
+        // may have been compacted or truncated between two identical reads, so a
+        // model call in between ends the proof as a compaction does.
+        let opaque_models = steps.iter().any(|s| s.kind == StepKind::LlmCall)
+            && !steps.iter().any(|s| {
+                s.kind == StepKind::LlmCall
+                    && (text_of(&s.input).is_some() || text_of(&s.output).is_some())
+            });
         for (i, s) in steps.iter().enumerate() {
-            if s.kind == StepKind::Compaction {
+            if s.kind == StepKind::Compaction || (opaque_models && s.kind == StepKind::LlmCall) {
                 *epoch.entry(ctx[i]).or_default() += 1;
                 continue;
             }
