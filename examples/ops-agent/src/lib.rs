@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use tracecard_core::{OracleEvidence, OutcomeStatus, StepId, Trace};
 
 mod engine;
+pub mod otlp;
 pub mod protocol;
 pub mod rng;
 mod tasks;

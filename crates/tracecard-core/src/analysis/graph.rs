@@ -535,6 +535,17 @@ impl Edge {
         (self.to != SINK_NODE).then_some(self.to as usize)
     }
 
+    /// Whether the edge is *circumstantial* evidence of use: a number derived from
+    /// the numbers delivered to the consumer (which of them went into it is a guess),
+    /// or a read before rewriting the same artifact (a harness may demand the read
+    /// even when the rewrite does not build on it). Liveness that rests only on such
+    /// edges is worth a replay ([`Analysis::weakly_needed`]).
+    pub fn is_circumstantial(&self) -> bool {
+        (self.level == EvidenceLevel::Content && self.detail.starts_with("new numbers"))
+            || (self.level == EvidenceLevel::Artifacts
+                && self.detail.starts_with("read before rewriting"))
+    }
+
     /// Whether the edge is evidence of use (everything but delivery into a step
     /// whose content could not be checked, which proves nothing either way).
     pub fn is_use(&self) -> bool {
@@ -593,6 +604,33 @@ impl Analysis {
             .copied()
             .flatten()
             .map(StepId::from_index)
+    }
+
+    /// Per step: `needed` only through circumstantial evidence
+    /// ([`Edge::is_circumstantial`]) — it would not reach a sink without those edges.
+    /// Such a step is a replay candidate, never a dataflow flag.
+    pub fn weakly_needed(&self) -> Vec<bool> {
+        let n = self.live.len();
+        let mut into: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut stack: Vec<usize> = Vec::new();
+        for e in self
+            .edges
+            .iter()
+            .filter(|e| e.is_use() && !e.is_circumstantial())
+        {
+            match e.consumer_idx() {
+                Some(c) => into[c].push(e.producer_idx()),
+                None => stack.push(e.producer_idx()),
+            }
+        }
+        let mut strong = vec![false; n];
+        while let Some(x) = stack.pop() {
+            if !strong[x] {
+                strong[x] = true;
+                stack.extend(into[x].iter().copied());
+            }
+        }
+        (0..n).map(|i| self.live[i] && !strong[i]).collect()
     }
 
     /// Analyse `trace`; `prices` are used for the carried-context cost.
@@ -718,8 +756,17 @@ impl Analysis {
         // (context, tool, input hash) → (first step, output class, compaction epoch, writes so far)
         type CallKey<'t> = (u32, &'t str, &'t str);
         let mut seen_calls: HashMap<CallKey<'_>, (usize, u64, u64, u64)> = HashMap::new();
+        // When no model call carries any text (instrumentations that write messages
+        // only to log events), what each call was given is invisible: the context
+        // may have been compacted or truncated between two identical reads, so a
+        // model call in between ends the proof as a compaction does.
+        let opaque_models = steps.iter().any(|s| s.kind == StepKind::LlmCall)
+            && !steps.iter().any(|s| {
+                s.kind == StepKind::LlmCall
+                    && (text_of(&s.input).is_some() || text_of(&s.output).is_some())
+            });
         for (i, s) in steps.iter().enumerate() {
-            if s.kind == StepKind::Compaction {
+            if s.kind == StepKind::Compaction || (opaque_models && s.kind == StepKind::LlmCall) {
                 *epoch.entry(ctx[i]).or_default() += 1;
                 continue;
             }
@@ -831,6 +878,22 @@ impl Analysis {
                     );
                 }
                 if text_of(&s.output).is_some() {
+                    // a tool's output that echoes its own arguments (`wrote 29
+                    // bytes to src/x.rs`) introduces nothing: the caller chose them
+                    let echo = matches!(s.kind, StepKind::ToolUse | StepKind::Other)
+                        && !in_toks.is_empty();
+                    let fresh: Toks<'_>;
+                    let out_toks = if echo {
+                        let args: FxHashSet<u64> = in_toks.iter().map(|&(h, _)| h).collect();
+                        fresh = out_toks
+                            .iter()
+                            .copied()
+                            .filter(|(h, _)| !args.contains(h))
+                            .collect();
+                        &fresh
+                    } else {
+                        out_toks
+                    };
                     produce(
                         tables.entry(c).or_default(),
                         &stop,

@@ -216,9 +216,6 @@ struct Decided {
     failed_units: Vec<Vec<StepId>>,
     /// Whether failing units are split now (second pass) or deferred (first pass).
     split_units: bool,
-    /// Open units tried and failed so far, for the adaptive group size.
-    tried: usize,
-    failed: usize,
 }
 
 impl ReplayPlan<'_> {
@@ -248,8 +245,10 @@ impl ReplayPlan<'_> {
     }
 
     fn run(&mut self, analysis: &mut Analysis, costs: &[crate::Usd]) -> Result<()> {
-        let candidates: Vec<StepId> = (0..analysis.findings.len())
-            .filter(|&i| analysis.findings[i].verdict != Verdict::Needed)
+        let base = analysis.replay_priors(self.trace);
+        let mut prior = base.clone();
+        let candidates: Vec<StepId> = (0..prior.len())
+            .filter(|&i| prior[i] > 0.0)
             .map(StepId::from_index)
             .collect();
         if candidates.is_empty() || self.budget < 2 {
@@ -276,22 +275,43 @@ impl ReplayPlan<'_> {
         let mut units = analysis.removal_units(&candidates);
         // most expensive first; ties by position
         units.sort_by_key(|u| (std::cmp::Reverse(cost(u)), u.first().copied()));
-        let (proven, open): (Vec<_>, Vec<_>) = units.into_iter().partition(|u| is_proven(u));
+        let (proven, mut open): (Vec<_>, Vec<_>) = units.into_iter().partition(|u| is_proven(u));
         let mut d = Decided::default();
         if !proven.is_empty() {
             self.settle(proven, false, &mut d)?;
         }
-        let mut open = std::collections::VecDeque::from(open);
+        // use edges between steps, to propagate what replays decide
+        let n = prior.len();
+        let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut to_sink = vec![false; n];
+        for e in analysis.edges.iter().filter(|e| e.is_use()) {
+            match e.consumer_idx() {
+                Some(c) => consumers[e.producer_idx()].push(c),
+                None => to_sink[e.producer_idx()] = true,
+            }
+        }
+        let trace = self.trace;
+        let unit_prior = |u: &[StepId], prior: &[f64]| unit_prior(trace, u, prior);
         while !open.is_empty() && self.left() > 0 {
-            // adaptive group size: about 1/(2p) for an estimated failure rate p
-            let p = (d.failed as f64 + 1.0) / (d.tried as f64 + 2.0);
-            let size = ((0.5 / p).floor() as usize).clamp(1, 16).min(open.len());
-            let group: Vec<Vec<StepId>> = open.drain(..size).collect();
-            let tried = group.len();
-            let rejected_before = d.rejected.len() + d.failed_units.len();
+            // most likely removable first (stable: cost order breaks ties)
+            open.sort_by(|a, b| unit_prior(b, &prior).total_cmp(&unit_prior(a, &prior)));
+            // a group of units that all pass with probability about GROUP_PASS
+            let mut take = 1;
+            let mut pass = unit_prior(&open[0], &prior);
+            while take < open.len().min(MAX_GROUP) {
+                let p = unit_prior(&open[take], &prior);
+                if pass * p < GROUP_PASS {
+                    break;
+                }
+                pass *= p;
+                take += 1;
+            }
+            let group: Vec<Vec<StepId>> = open.drain(..take).collect();
+            let (acc, rej) = (d.accepted.len(), d.rejected.len() + d.failed_units.len());
             self.settle(group, false, &mut d)?;
-            d.tried += tried;
-            d.failed += d.rejected.len() + d.failed_units.len() - rejected_before;
+            if d.accepted.len() > acc || d.rejected.len() + d.failed_units.len() > rej {
+                propagate(&base, &mut prior, &consumers, &to_sink, &d);
+            }
         }
         // second pass: which steps of the failed units are needed, as far as the
         // budget goes (a unit is assumed to still fail with the larger accepted set)
@@ -411,6 +431,129 @@ impl ReplayPlan<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+/// A group of units is tested together while they all pass with at least this
+/// probability (under the priors); bisection finds the ones that do not.
+const GROUP_PASS: f64 = 0.6;
+/// Largest group of units tested in one replay.
+const MAX_GROUP: usize = 16;
+
+/// Per step, the prior probability that removing it keeps the outcome, for ordering
+/// and grouping replays; 0 for steps that are not replay candidates (strongly
+/// needed, user inputs, compactions). Measured on the ops agent's tuning seeds
+/// (DESIGN.md, "Counterfactual replay").
+impl Analysis {
+    /// Per step, the prior probability that removing it keeps the outcome, which
+    /// orders and groups the replays of [`Analysis::confirm`]; 0 for steps that are
+    /// not replay candidates (strongly needed steps, user inputs, compactions).
+    pub fn replay_priors(&self, trace: &Trace) -> Vec<f64> {
+        replay_priors(self, trace)
+    }
+}
+
+fn replay_priors(analysis: &Analysis, trace: &Trace) -> Vec<f64> {
+    use crate::model::{StepKind, StepStatus};
+    let weak = analysis.weakly_needed();
+    trace
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let Some(f) = analysis.findings.get(i) else {
+                return 0.0;
+            };
+            if matches!(s.kind, StepKind::UserInput | StepKind::Compaction) {
+                return 0.0;
+            }
+            let len = s.output.as_ref().map_or(0, |o| o.len);
+            let tool = matches!(s.kind, StepKind::ToolUse | StepKind::Other);
+            let used = f
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("used by"));
+            let undelivered = f
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("the source records no delivery"));
+            match f.verdict {
+                Verdict::Redundant => 0.95,
+                Verdict::Needed if !weak[i] => 0.0,
+                _ if s.status == StepStatus::Error => 0.9,
+                _ if s.kind == StepKind::SubagentSpawn => 0.55,
+                _ if !tool => 0.5,
+                // an empty result: a verification whose emptiness the answer reports
+                _ if len == 0 => 0.1,
+                // a long output quoted nowhere is still what the caller worked from
+                _ if len > 200 => 0.1,
+                Verdict::Needed => 0.5,
+                _ if undelivered => 0.2,
+                _ if len <= 40 && !used => 0.9,
+                _ => 0.45,
+            }
+        })
+        .collect()
+}
+
+/// The prior that removing `unit` keeps the outcome: the product over its tool
+/// calls and sub-agent spawns (the steps inside a spawn of the unit and the model
+/// calls that requested them go with them), the smallest step prior for a unit of
+/// model calls only. A tool call alone in its unit (its model call is kept for
+/// other requests) is likely an extra request.
+fn unit_prior(trace: &Trace, unit: &[StepId], prior: &[f64]) -> f64 {
+    use crate::model::StepKind;
+    let leaves: Vec<f64> = unit
+        .iter()
+        .filter_map(|&id| trace.step(id))
+        .filter(|s| {
+            matches!(
+                s.kind,
+                StepKind::ToolUse | StepKind::Other | StepKind::SubagentSpawn
+            ) && s.parent.is_none_or(|p| !unit.contains(&p))
+        })
+        .map(|s| prior[s.id.index()])
+        .collect();
+    match leaves.as_slice() {
+        [] => unit
+            .iter()
+            .map(|id| prior[id.index()])
+            .fold(1.0f64, f64::min),
+        [one] if unit.len() == 1 && *one > 0.2 => one.max(0.85),
+        _ => leaves.iter().product(),
+    }
+}
+
+/// Update the priors after a replay decided something: a step whose every use
+/// went into accepted (removed) steps is likely removable too; a producer of a
+/// step found needed is likely needed.
+fn propagate(
+    base: &[f64],
+    prior: &mut [f64],
+    consumers: &[Vec<usize>],
+    to_sink: &[bool],
+    d: &Decided,
+) {
+    let accepted: std::collections::HashSet<usize> = d.accepted.iter().map(|s| s.index()).collect();
+    let rejected: std::collections::HashSet<usize> = d
+        .rejected
+        .iter()
+        .chain(d.failed_units.iter().flatten())
+        .map(|s| s.index())
+        .collect();
+    for (i, p) in prior.iter_mut().enumerate() {
+        let b = base[i];
+        if b <= 0.0 || accepted.contains(&i) || rejected.contains(&i) {
+            continue;
+        }
+        let uses = &consumers[i];
+        *p = if !to_sink[i] && !uses.is_empty() && uses.iter().all(|c| accepted.contains(c)) {
+            b.max(0.9)
+        } else if uses.iter().any(|c| rejected.contains(c)) {
+            (b * 0.5).min(0.3)
+        } else {
+            b
+        };
     }
 }
 
