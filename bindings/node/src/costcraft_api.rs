@@ -376,7 +376,10 @@ impl ReplayWork for DistillWork {
     type Output = costcraft::Distillation;
     type Js = Distillation;
 
-    fn run(&mut self, replayer: Option<&dyn Replayer>) -> std::result::Result<Self::Output, Failure> {
+    fn run(
+        &mut self,
+        replayer: Option<&dyn Replayer>,
+    ) -> std::result::Result<Self::Output, Failure> {
         let mut run = || -> costcraft::Result<costcraft::Distillation> {
             let mut traces = owned(load_sources(std::mem::take(&mut self.src), self.format)?);
             let notes = apply(&mut traces, self.outcomes.as_ref())?;

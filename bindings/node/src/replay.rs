@@ -540,7 +540,10 @@ pub trait ReplayWork: Send + 'static {
     /// Its JS object.
     type Js: ToNapiValue + TypeName;
     /// Do the work (on a pool thread).
-    fn run(&mut self, replayer: Option<&dyn Replayer>) -> std::result::Result<Self::Output, Failure>;
+    fn run(
+        &mut self,
+        replayer: Option<&dyn Replayer>,
+    ) -> std::result::Result<Self::Output, Failure>;
     /// The JS object of the result (on the JS thread).
     fn into_js(output: Self::Output) -> Self::Js;
 }
@@ -555,8 +558,13 @@ impl ReplayWork for CompileWork {
     type Output = tracecard_core::TraceCard;
     type Js = TraceCard;
 
-    fn run(&mut self, replayer: Option<&dyn Replayer>) -> std::result::Result<Self::Output, Failure> {
-        self.settings.run(&self.trace, replayer).map_err(Failure::Core)
+    fn run(
+        &mut self,
+        replayer: Option<&dyn Replayer>,
+    ) -> std::result::Result<Self::Output, Failure> {
+        self.settings
+            .run(&self.trace, replayer)
+            .map_err(Failure::Core)
     }
 
     fn into_js(output: Self::Output) -> TraceCard {
