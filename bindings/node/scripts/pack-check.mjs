@@ -32,7 +32,7 @@ function run(cmd, args, opts = {}) {
     process.stderr.write(r.stderr || '')
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status})`)
   }
-  return { stdout: r.stdout.toString(), stderr: r.stderr.toString() }
+  return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }
 }
 
 function check(ok, msg) {
@@ -52,7 +52,9 @@ const tarball = path.join(WORK, packed.filename)
 console.log(`packed ${packed.filename} in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${(packed.size / 1e6).toFixed(2)} MB compressed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${packed.entryCount} files`)
 const byDir = new Map()
 for (const f of packed.files) {
-  const dir = f.path.includes('/') ? f.path.split('/').slice(0, f.path.startsWith('rust/') ? 3 : 1).join('/') + '/' : f.path
+  const parts = f.path.split('/')
+  const depth = parts[0] === 'rust' ? 3 : 1
+  const dir = parts.length > depth ? parts.slice(0, depth).join('/') + '/' : f.path
   const [n, s] = byDir.get(dir) || [0, 0]
   byDir.set(dir, [n + 1, s + f.size])
 }
@@ -67,7 +69,7 @@ check(!existsSync(path.join(PKG, 'rust')), 'postpack left rust/ behind')
 // The smoke test run inside each scratch project.
 const SMOKE_CJS = `
 const t = require('tracecard')
-const card = t.load(${JSON.stringify(FIXTURE)})[0].compile()
+const card = t.load(${JSON.stringify(FIXTURE)}).compile()
 const o = require('tracecard/otel'), a = require('tracecard/ai')
 if (typeof o.TracecardSpanProcessor !== 'function' || typeof a.guardTools !== 'function') throw new Error('subpaths')
 console.log(JSON.stringify({ version: t.VERSION, steps: card.steps.length, total: card.totalCostUsd, yaml: card.toYaml().length }))
@@ -76,7 +78,7 @@ const SMOKE_ESM = `
 import { load, VERSION, formats } from 'tracecard'
 import { TracecardSpanExporter } from 'tracecard/otel'
 if (typeof TracecardSpanExporter !== 'function' || !formats().includes('codex')) throw new Error('esm exports')
-const card = load(${JSON.stringify(FIXTURE)})[0].compile()
+const card = load(${JSON.stringify(FIXTURE)}).compile()
 console.log(JSON.stringify({ version: VERSION, steps: card.steps.length, total: card.totalCostUsd, yaml: card.toYaml().length }))
 `
 
