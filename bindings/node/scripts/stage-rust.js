@@ -40,7 +40,9 @@ function metadata(manifest, extra = []) {
 /// The workspace's path packages tracecard-node needs to build, as
 /// `{name, dir}` (dir relative to the workspace root).
 function neededCrates() {
-  const meta = metadata(path.join(root, 'Cargo.toml'), ['--locked', '--offline'])
+  // Not --offline: on a fresh checkout the crates of other members (pyo3, ...) may
+  // not be downloaded yet; cargo fetches them (the versions are the locked ones).
+  const meta = metadata(path.join(root, 'Cargo.toml'), ['--locked'])
   const byId = new Map(meta.packages.map((p) => [p.id, p]))
   const nodes = new Map(meta.resolve.nodes.map((n) => [n.id, n]))
   const start = meta.packages.find((p) => p.name === 'tracecard-node' && p.source === null)
