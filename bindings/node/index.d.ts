@@ -650,8 +650,19 @@ export declare function discover(root: string): Array<string>
  * patches and rules, like `tracecard distill`. Throws `TRACECARD_BACKFIRE` (with
  * `guards`) when a backfire guard holds for the corpus and `policy.allowBackfire`
  * does not name it.
+ *
+ * A function `replayer` is called synchronously on this thread and must not return
+ * a Promise (use {@link distillAsync} for that); an exception it throws is rethrown
+ * from `distill` unchanged.
  */
 export declare function distill(paths: string | Trace | Array<string | Trace>, options?: DistillOptions): Distillation
+
+/**
+ * Like {@link distill}, but the work runs on the libuv thread pool and the result
+ * is a Promise. A function replayer may return a Promise; one that throws (or
+ * rejects) rejects this Promise with the very same value.
+ */
+export declare function distillAsync(paths: string | Trace | Array<string | Trace>, options?: DistillOptions): Promise<Distillation>
 
 /** Options of {@link distill}. */
 export interface DistillOptions {
@@ -670,6 +681,17 @@ export interface DistillOptions {
   prices?: string | PriceTable
   /** The format of the files (auto-detected per file by default). */
   format?: string
+  /**
+   * Counterfactual replayer for each session's compile, as in
+   * {@link CompileOptions}: a function `(traceWithoutCandidates, removedIds) =>
+   * outcome` (a Promise of one with {@link distillAsync} only) or `{command}`
+   * (`tracecard-replay/1`, like `tracecard distill --replayer`). Prunes it
+   * confirms carry `confirmed_by: "replay:<name>"`, which `policy.requireReplay`
+   * asks for.
+   */
+  replayer?: Replayer | CommandReplayerOptions
+  /** Most replays per session, the baseline included (default 32). */
+  replayBudget?: number
 }
 
 /**

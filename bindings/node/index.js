@@ -847,6 +847,7 @@ module.exports.checkRules = nativeBinding.checkRules
 module.exports.detect = nativeBinding.detect
 module.exports.discover = nativeBinding.discover
 module.exports.distill = nativeBinding.distill
+module.exports.distillAsync = nativeBinding.distillAsync
 module.exports.evaluate = nativeBinding.evaluate
 module.exports.formats = nativeBinding.formats
 module.exports.load = nativeBinding.load

@@ -21,6 +21,7 @@ export const {
   detect,
   discover,
   distill,
+  distillAsync,
   evaluate,
   formats,
   load,

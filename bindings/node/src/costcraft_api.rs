@@ -1,5 +1,5 @@
-//! costcraft for Node: `distill` → {@link Distillation}, `checkRules`,
-//! `evaluate`. Each converts its arguments, calls the costcraft crate once, and maps
+//! costcraft for Node: `distill` / `distillAsync` → {@link Distillation},
+//! `checkRules`, `evaluate`. Each converts its arguments, calls the costcraft crate once, and maps
 //! errors in `errors.rs` (`costcraft_to_js`). The JS shapes mirror Python's
 //! `tracecard.costcraft`: the check report and the evaluation are camelCased objects
 //! typed in `header.d.ts`, `rules` / `patches` are the `rules.yaml` / `patches.yaml`
@@ -11,13 +11,14 @@ use std::sync::Arc;
 use napi::Env;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tracecard_core::{Compiler, Format, Trace as CoreTrace, import};
+use tracecard_core::{Compiler, Format, Replayer, Trace as CoreTrace, import};
 
 use crate::card::TraceCard;
 use crate::convert::to_js_value;
 use crate::errors::{CoreResultExt, invalid_arg, to_js};
 use crate::model::Trace;
-use crate::prices::{PricesArg, prices_arg};
+use crate::prices::{Prices, PricesArg, prices_arg};
+use crate::replay::{Failure, ReplayWork, ReplayerArg, run_sync, spawn};
 
 /// One item of a `paths` argument: a file or directory to import, or a loaded trace.
 pub type Item<'a> = Either<String, &'a Trace>;
@@ -196,6 +197,16 @@ pub struct DistillOptions<'a> {
     pub prices: Option<PricesArg<'a>>,
     /// The format of the files (auto-detected per file by default).
     pub format: Option<String>,
+    /// Counterfactual replayer for each session's compile, as in
+    /// {@link CompileOptions}: a function `(traceWithoutCandidates, removedIds) =>
+    /// outcome` (a Promise of one with {@link distillAsync} only) or `{command}`
+    /// (`tracecard-replay/1`, like `tracecard distill --replayer`). Prunes it
+    /// confirms carry `confirmed_by: "replay:<name>"`, which `policy.requireReplay`
+    /// asks for.
+    #[napi(ts_type = "Replayer | CommandReplayerOptions")]
+    pub replayer: Option<ReplayerArg<'a>>,
+    /// Most replays per session, the baseline included (default 32).
+    pub replay_budget: Option<u32>,
 }
 
 /// `Policy::default()` with the fields of `over` replaced.
@@ -335,36 +346,102 @@ impl Distillation {
     }
 }
 
+/// A distillation's inputs, checked on the JS thread; run on any thread.
+struct DistillWork {
+    src: Vec<Source>,
+    format: Option<Format>,
+    table: Prices,
+    outcomes: Option<Outcomes>,
+    policy: costcraft::Policy,
+    budget: usize,
+}
+
+impl DistillWork {
+    fn new(env: &Env, paths: Items<'_>, o: &mut DistillOptions<'_>) -> Result<Self> {
+        Ok(DistillWork {
+            format: format_opt(env, o.format.as_deref())?,
+            table: prices_arg(env, o.prices.as_ref())?,
+            outcomes: outcomes_arg(o.outcomes.take()),
+            policy: policy_arg(env, o.policy.take())?,
+            budget: o
+                .replay_budget
+                .map(|b| b as usize)
+                .unwrap_or(tracecard_core::analysis::DEFAULT_REPLAY_BUDGET),
+            src: sources(paths),
+        })
+    }
+}
+
+impl ReplayWork for DistillWork {
+    type Output = costcraft::Distillation;
+    type Js = Distillation;
+
+    fn run(
+        &mut self,
+        replayer: Option<&dyn Replayer>,
+    ) -> std::result::Result<Self::Output, Failure> {
+        let mut run = || -> costcraft::Result<costcraft::Distillation> {
+            let mut traces = owned(load_sources(std::mem::take(&mut self.src), self.format)?);
+            let notes = apply(&mut traces, self.outcomes.as_ref())?;
+            let c = Compiler::new()
+                .prices(self.table.get())
+                .replay_budget(self.budget);
+            let c = match replayer {
+                Some(r) => c.replayer(r),
+                None => c,
+            };
+            let sessions = traces
+                .into_iter()
+                .map(|t| costcraft::Session::compile(t, &c))
+                .collect::<costcraft::Result<Vec<_>>>()?;
+            let mut d = costcraft::distill(sessions, &self.policy)?;
+            d.notes = notes;
+            Ok(d)
+        };
+        run().map_err(Failure::Costcraft)
+    }
+
+    fn into_js(output: Self::Output) -> Distillation {
+        Distillation {
+            inner: Arc::new(output),
+        }
+    }
+}
+
 /// Distil sessions (paths of files or directories, or {@link Trace}s) into
 /// patches and rules, like `tracecard distill`. Throws `TRACECARD_BACKFIRE` (with
 /// `guards`) when a backfire guard holds for the corpus and `policy.allowBackfire`
 /// does not name it.
+///
+/// A function `replayer` is called synchronously on this thread and must not return
+/// a Promise (use {@link distillAsync} for that); an exception it throws is rethrown
+/// from `distill` unchanged.
 #[napi(ts_args_type = "paths: string | Trace | Array<string | Trace>, options?: DistillOptions")]
 pub fn distill(
     env: Env,
     paths: Items<'_>,
     options: Option<DistillOptions<'_>>,
 ) -> Result<Distillation> {
-    let o = options.unwrap_or_default();
-    let format = format_opt(&env, o.format.as_deref())?;
-    let table = prices_arg(&env, o.prices.as_ref())?;
-    let outcomes = outcomes_arg(o.outcomes);
-    let policy = policy_arg(&env, o.policy)?;
-    let src = sources(paths);
-    let run = || -> costcraft::Result<costcraft::Distillation> {
-        let mut traces = owned(load_sources(src, format)?);
-        let notes = apply(&mut traces, outcomes.as_ref())?;
-        let c = Compiler::new().prices(table.get());
-        let sessions = traces
-            .into_iter()
-            .map(|t| costcraft::Session::compile(t, &c))
-            .collect::<costcraft::Result<Vec<_>>>()?;
-        let mut d = costcraft::distill(sessions, &policy)?;
-        d.notes = notes;
-        Ok(d)
-    };
-    let d = run().js(&env)?;
-    Ok(Distillation { inner: Arc::new(d) })
+    let mut o = options.unwrap_or_default();
+    let mut work = DistillWork::new(&env, paths, &mut o)?;
+    run_sync(&env, o.replayer, move |r| work.run(r)).map(DistillWork::into_js)
+}
+
+/// Like {@link distill}, but the work runs on the libuv thread pool and the result
+/// is a Promise. A function replayer may return a Promise; one that throws (or
+/// rejects) rejects this Promise with the very same value.
+#[napi(
+    ts_args_type = "paths: string | Trace | Array<string | Trace>, options?: DistillOptions",
+    ts_return_type = "Promise<Distillation>"
+)]
+pub fn distill_async<'env>(
+    env: &'env Env,
+    paths: Items<'_>,
+    options: Option<DistillOptions<'_>>,
+) -> Result<Unknown<'env>> {
+    let mut o = options.unwrap_or_default();
+    let work = DistillWork::new(env, paths, &mut o);
+    spawn(env, o.replayer, work)
 }
 
 /// Options of {@link checkRules} and {@link evaluate}.

@@ -30,7 +30,7 @@ use tracecard_core::{CommandReplayer, Compiler, Replayer};
 
 use crate::card::TraceCard;
 use crate::convert::outcome_from_str;
-use crate::errors::{invalid_arg, to_js};
+use crate::errors::{costcraft_to_js, invalid_arg, to_js};
 use crate::model::Trace;
 use crate::prices::{Prices, PricesArg, prices_arg};
 
@@ -53,6 +53,10 @@ pub struct CommandReplayerOptions {
 // (`Unknown<'static>`: a thread-safe function needs a `'static` return type.)
 type ReplayFn<'a> = Function<'a, FnArgs<(Trace, Vec<u32>)>, Unknown<'static>>;
 
+/// A `replayer` option: a JS function, or `{command}` for the `tracecard-replay/1`
+/// protocol.
+pub type ReplayerArg<'a> = Either<ReplayFn<'a>, CommandReplayerOptions>;
+
 /// Options of {@link Trace.compile} and {@link Trace.compileAsync}.
 #[napi(object, object_to_js = false)]
 #[derive(Default)]
@@ -67,7 +71,7 @@ pub struct CompileOptions<'a> {
     /// `"failure"`, `"unknown"`, a boolean (`true` = success) or
     /// `{status, evidence?}`; with `compileAsync`, or a Promise of one.
     #[napi(ts_type = "Replayer | CommandReplayerOptions")]
-    pub replayer: Option<Either<ReplayFn<'a>, CommandReplayerOptions>>,
+    pub replayer: Option<ReplayerArg<'a>>,
     /// Most replays the replayer may run, the baseline included (default 32).
     pub replay_budget: Option<u32>,
     /// Run the redundancy analysis (default `true`); `false` only prices the steps.
@@ -126,6 +130,8 @@ pub enum Failure {
     Js(ObjectRef<false>),
     /// A core error.
     Core(tracecard_core::Error),
+    /// A costcraft error (`distill`).
+    Costcraft(costcraft::Error),
     /// The analysis panicked (a bug): reported, never propagated into Node.
     Panic,
     /// `compileAsync`: the user's exception is kept in the shared slot.
@@ -142,6 +148,7 @@ impl Failure {
                 Err(e) => e,
             },
             Failure::Core(e) => to_js(env, e),
+            Failure::Costcraft(e) => costcraft_to_js(env, e),
             Failure::Kept => napi::Error::new(Status::GenericFailure, "the replayer threw"),
             Failure::Panic => napi::Error::new(
                 Status::GenericFailure,
@@ -325,7 +332,7 @@ fn settle(env: &Env, ret: Result<Unknown<'_>>, reply: mpsc::Sender<Answer>, allo
                 return send(
                     &reply,
                     Answer::Bad(
-                        "the replayer returned a Promise: compile() cannot wait for it; use compileAsync()"
+                        "the replayer returned a Promise: compile() and distill() cannot wait for it; use compileAsync() or distillAsync()"
                             .into(),
                     ),
                 );
@@ -468,26 +475,19 @@ fn js_name(f: &ReplayFn<'_>) -> String {
     }
 }
 
-/// `trace.compile(options)`.
-pub fn compile_sync(
+/// Run `work` with the replayer of a sync call (`compile`, `distill`). A JS
+/// function is served on this (the JS) thread while `work` runs on a scoped worker
+/// thread; the user's first exception wins over whatever `work` returned.
+pub fn run_sync<T: Send>(
     env: &Env,
-    trace: Arc<CoreTrace>,
-    options: CompileOptions<'_>,
-) -> Result<TraceCard> {
-    let settings = Settings::new(env, &options)?;
-    let func = match options.replayer {
-        None => {
-            return settings
-                .run(&trace, None)
-                .map(TraceCard::new)
-                .map_err(|e| to_js(env, e));
-        }
+    replayer: Option<ReplayerArg<'_>>,
+    work: impl FnOnce(Option<&dyn Replayer>) -> std::result::Result<T, Failure> + Send,
+) -> Result<T> {
+    let func = match replayer {
+        None => return work(None).map_err(|f| f.into_js(env)),
         Some(Either::B(cmd)) => {
             let r = command_replayer(cmd);
-            return settings
-                .run(&trace, Some(&r))
-                .map(TraceCard::new)
-                .map_err(|e| to_js(env, e));
+            return work(Some(&r)).map_err(|f| f.into_js(env));
         }
         Some(Either::A(f)) => f,
     };
@@ -502,8 +502,8 @@ pub fn compile_sync(
     };
     let joined = std::thread::scope(|s| {
         // The adapter (and so the only sender) moves into the worker: when the
-        // analysis ends or panics, `rx` closes and the loop below stops.
-        let worker = s.spawn(move || settings.run(&trace, Some(&adapter)));
+        // work ends or panics, `rx` closes and the loop below stops.
+        let worker = s.spawn(move || work(Some(&adapter)));
         for req in rx.iter() {
             let ret = func.call(FnArgs::from((Trace::new(req.trace), req.removed)));
             settle(env, ret, req.reply, false);
@@ -513,10 +513,63 @@ pub fn compile_sync(
     let failure = failure.lock().ok().and_then(|mut f| f.take());
     let result = match (joined, failure) {
         (_, Some(f)) => Err(f),
-        (Ok(r), None) => r.map_err(Failure::Core),
+        (Ok(r), None) => r,
         (Err(_), None) => Err(Failure::Panic),
     };
-    result.map(TraceCard::new).map_err(|f| f.into_js(env))
+    result.map_err(|f| f.into_js(env))
+}
+
+/// `trace.compile(options)`.
+pub fn compile_sync(
+    env: &Env,
+    trace: Arc<CoreTrace>,
+    options: CompileOptions<'_>,
+) -> Result<TraceCard> {
+    let settings = Settings::new(env, &options)?;
+    run_sync(env, options.replayer, move |r| {
+        settings.run(&trace, r).map_err(Failure::Core)
+    })
+    .map(TraceCard::new)
+}
+
+/// What an async call (`compileAsync`, `distillAsync`) runs on the libuv pool with
+/// its replayer.
+pub trait ReplayWork: Send + 'static {
+    /// The Rust result.
+    type Output: Send;
+    /// Its JS object.
+    type Js: ToNapiValue + TypeName;
+    /// Do the work (on a pool thread).
+    fn run(
+        &mut self,
+        replayer: Option<&dyn Replayer>,
+    ) -> std::result::Result<Self::Output, Failure>;
+    /// The JS object of the result (on the JS thread).
+    fn into_js(output: Self::Output) -> Self::Js;
+}
+
+/// The compile behind `compileAsync`.
+struct CompileWork {
+    trace: Arc<CoreTrace>,
+    settings: Settings,
+}
+
+impl ReplayWork for CompileWork {
+    type Output = tracecard_core::TraceCard;
+    type Js = TraceCard;
+
+    fn run(
+        &mut self,
+        replayer: Option<&dyn Replayer>,
+    ) -> std::result::Result<Self::Output, Failure> {
+        self.settings
+            .run(&self.trace, replayer)
+            .map_err(Failure::Core)
+    }
+
+    fn into_js(output: Self::Output) -> TraceCard {
+        TraceCard::new(output)
+    }
 }
 
 enum TaskReplayer {
@@ -525,20 +578,18 @@ enum TaskReplayer {
     Js(JsReplayer),
 }
 
-/// The work behind `trace.compileAsync(options)` (runs on the libuv pool).
-pub struct CompileTask {
-    trace: Arc<CoreTrace>,
-    settings: Settings,
+/// An async call's work and replayer (runs on the libuv pool).
+pub struct ReplayTask<W: ReplayWork> {
+    work: W,
     replayer: TaskReplayer,
     failure: Arc<Mutex<Option<Failure>>>,
 }
 
-impl CompileTask {
-    /// Check the options and set up the replayer on the JS thread.
-    pub fn new(env: &Env, trace: Arc<CoreTrace>, options: CompileOptions<'_>) -> Result<Self> {
-        let settings = Settings::new(env, &options)?;
+impl<W: ReplayWork> ReplayTask<W> {
+    /// Set up the replayer on the JS thread.
+    fn new(env: &Env, replayer: Option<ReplayerArg<'_>>, work: W) -> Result<Self> {
         let failure = Arc::new(Mutex::new(None));
-        let replayer = match options.replayer {
+        let replayer = match replayer {
             None => TaskReplayer::None,
             Some(Either::B(cmd)) => TaskReplayer::Command(command_replayer(cmd)),
             Some(Either::A(f)) => {
@@ -558,24 +609,34 @@ impl CompileTask {
                 })
             }
         };
-        Ok(CompileTask {
-            trace,
-            settings,
+        Ok(ReplayTask {
+            work,
             replayer,
             failure,
         })
     }
 }
 
-/// `trace.compileAsync(options)`: the task's Promise, chained to a callback that
-/// rethrows the user's kept exception (a throw inside `then` rejects the returned
-/// Promise with exactly that value) or passes the card through.
+/// `trace.compileAsync(options)`.
 pub fn compile_async<'a>(
     env: &'a Env,
     trace: Arc<CoreTrace>,
     options: CompileOptions<'_>,
 ) -> Result<Unknown<'a>> {
-    let task = match CompileTask::new(env, trace, options) {
+    let work = Settings::new(env, &options).map(|settings| CompileWork { trace, settings });
+    spawn(env, options.replayer, work)
+}
+
+/// Start `work` on the libuv pool: the task's Promise, chained to a callback that
+/// rethrows the user's kept exception (a throw inside `then` rejects the returned
+/// Promise with exactly that value) or passes the result through. An error setting
+/// it up rejects the Promise too (bad options reject, not throw).
+pub fn spawn<'a, W: ReplayWork>(
+    env: &'a Env,
+    replayer: Option<ReplayerArg<'_>>,
+    work: Result<W>,
+) -> Result<Unknown<'a>> {
+    let task = match work.and_then(|w| ReplayTask::new(env, replayer, w)) {
         Ok(t) => t,
         Err(e) => {
             let reason = napi::JsError::from(e).into_unknown(*env);
@@ -598,23 +659,23 @@ pub fn compile_async<'a>(
             ctx.get::<UnknownRef<false>>(0)
         },
     )?;
-    type Then<'a, 'p, 'f> = Function<
+    type Then<'a, 'p, 'f, T> = Function<
         'a,
         FnArgs<(
-            PromiseRaw<'p, Option<TraceCard>>,
+            PromiseRaw<'p, Option<T>>,
             Function<'f, UnknownRef<false>, UnknownRef<false>>,
         )>,
         Unknown<'a>,
     >;
     helper::<_, Unknown<'a>>(env, "then")
-        .and_then(|f: Then<'a, '_, '_>| f.call(FnArgs::from((promise, settle))))
+        .and_then(|f: Then<'a, '_, '_, W::Js>| f.call(FnArgs::from((promise, settle))))
 }
 
-impl Task for CompileTask {
-    type Output = std::result::Result<tracecard_core::TraceCard, Failure>;
-    /// The card; `null` when the user's exception is kept in `failure` (rethrown by
-    /// the callback chained in [`compile_async`]).
-    type JsValue = Option<TraceCard>;
+impl<W: ReplayWork> Task for ReplayTask<W> {
+    type Output = std::result::Result<W::Output, Failure>;
+    /// The result; `null` when the user's exception is kept in `failure` (rethrown
+    /// by the callback chained in [`spawn`]).
+    type JsValue = Option<W::Js>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -623,7 +684,7 @@ impl Task for CompileTask {
                 TaskReplayer::Command(c) => Some(c),
                 TaskReplayer::Js(j) => Some(j),
             };
-            self.settings.run(&self.trace, r)
+            self.work.run(r)
         }));
         // The thread-safe function is no longer needed: let the loop exit.
         self.replayer = TaskReplayer::None;
@@ -638,14 +699,14 @@ impl Task for CompileTask {
                 Err(Failure::Kept)
             }
             (_, Some(f)) => Err(f),
-            (Ok(r), None) => r.map_err(Failure::Core),
+            (Ok(r), None) => r,
             (Err(_), None) => Err(Failure::Panic),
         })
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
         match output {
-            Ok(card) => Ok(Some(TraceCard::new(card))),
+            Ok(out) => Ok(Some(W::into_js(out))),
             Err(Failure::Kept) => Ok(None),
             Err(f) => Err(f.into_js(&env)),
         }
