@@ -4,7 +4,8 @@
 #   make demo    # compile the bundled example traces and print their cards
 #   make test    # install what is missing, then run every test of every language
 #
-# Needs: Rust >= 1.89 (cargo), a C linker, CPython >= 3.9 with venv, Node >= 20.17 with npm.
+# Needs: Rust >= 1.89 (cargo), a C linker, CPython >= 3.9 with venv, Node >= 20.17 with npm,
+# Java >= 17 (the Spark tests of test-scale).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -36,7 +37,7 @@ demo: ## Compile the bundled example traces and print their cards
 	$(TRACECARD) compile examples/traces
 	$(TRACECARD) report examples/traces -o target/report.html
 
-test: test-rust test-python test-node test-browser test-e2e ## Run every test (Rust, Python, Node, browser, real Claude Code CLI); installs what is missing
+test: test-rust test-python test-scale test-node test-browser test-e2e ## Run every test (Rust, Python, Spark/Ray local, Node, browser, real Claude Code CLI); installs what is missing
 
 test-rust: ## Rust unit, integration, property and doc tests (+ benches in test mode)
 	$(CARGO) test --locked --all-targets

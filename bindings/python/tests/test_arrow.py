@@ -1,8 +1,9 @@
 """Arrow out of Python: compile_many / compile_files / card.to_arrow() read by
-pyarrow and polars through the Arrow PyCapsule interface, on the real fixtures."""
+pyarrow, polars and DuckDB through the Arrow PyCapsule interface, on the real fixtures."""
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -118,3 +119,26 @@ def test_errors_name_the_file(tmp_path: Path) -> None:
         tracecard.compile_many([tmp_path], threads=0)
     # unknown files found in memory are skipped, as in a directory walk
     assert tracecard.compile_files([("notes.md", b"# hi\n")]).sessions.num_rows == 0
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="duckdb 2 needs Python >= 3.11")
+def test_duckdb_queries_the_capsule(fixtures: Path) -> None:
+    import duckdb
+
+    tables = tracecard.compile_many([fixtures / "langfuse", fixtures / "claude-code"], threads=2)
+    steps, sessions = tables.steps, tables.sessions  # DuckDB finds them by name (replacement scan)
+    con = duckdb.connect()
+    types = dict(con.sql("select column_name, column_type from (describe select * from steps)").fetchall())
+    assert types["cost_usd"] == "DECIMAL(20,9)"
+    assert types["tokens_input"] == "BIGINT"
+    [(n,)] = con.sql("select count(*) from steps").fetchall()
+    assert n == steps.num_rows > 0
+    # the steps add up to each session's total, exactly, in SQL
+    mismatched = con.sql(
+        "select s.session_id from sessions s join "
+        "(select session_id, sum(cost_usd) c from steps group by 1) t using (session_id) "
+        "where t.c is distinct from s.total_cost_usd"
+    ).fetchall()
+    assert mismatched == []
+    [(m,)] = con.sql("select count(distinct session_id) from steps").fetchall()
+    assert m == sessions.num_rows
