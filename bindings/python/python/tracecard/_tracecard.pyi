@@ -79,6 +79,7 @@ WarningCode = Literal[
     "denied_tool_calls",
     "duplicate_record",
     "duplicate_span_id",
+    "empty_session",
     "generation_without_usage",
     "history_mismatch",
     "mirrored_llm_span",
