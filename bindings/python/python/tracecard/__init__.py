@@ -14,14 +14,21 @@ Shapes worth knowing:
   nano-dollars, and a float would lose that (``0.1 + 0.2``). ``to_dict()`` parses
   every non-integer number as ``Decimal`` too.
 * Every error is a :class:`TracecardError`; :class:`IoError` is also an
-  :class:`OSError` and :class:`NotFoundError` a :class:`FileNotFoundError`.
+  :class:`OSError` and :class:`NotFoundError` a :class:`FileNotFoundError`. A bug
+  that panics in the Rust code is an :class:`InternalError`, never pyo3's
+  ``PanicException`` (a ``BaseException`` that ``except Exception`` misses).
 """
+
+from tracecard import _guard
+
+_guard.install()
 
 from tracecard._tracecard import (
     CARD_SCHEMA_VERSION,
     BackfireError,
     CardStep,
     CostcraftError,
+    InternalError,
     IoError,
     LlmCall,
     MultipleSessionsError,
@@ -60,6 +67,7 @@ __all__ = [
     "CARD_SCHEMA_VERSION",
     "CardStep",
     "CostcraftError",
+    "InternalError",
     "IoError",
     "LlmCall",
     "MultipleSessionsError",

@@ -14,6 +14,7 @@ __all__ = [
     "CardStep",
     "CostcraftError",
     "Distillation",
+    "InternalError",
     "IoError",
     "LlmCall",
     "MultipleSessionsError",
@@ -147,6 +148,9 @@ class MultipleSessionsError(TracecardError, ValueError):
 
 class CostcraftError(TracecardError):
     """A costcraft error: `.kind` is parse, input, serialize or backfire."""
+
+class InternalError(TracecardError):
+    """A bug in tracecard: the Rust code panicked (never pyo3's PanicException)."""
 
 class BackfireError(CostcraftError):
     """distill() refused: a backfire guard holds for the corpus."""
