@@ -56,6 +56,9 @@ fn cost(ts: &[Trace]) -> Vec<tracecard_core::Usd> {
         .collect()
 }
 
+/// Where a fixture keeps the list a test changes.
+type ListIn = fn(&mut Value) -> &mut Value;
+
 /// Insert a copy of `list[i]` right after it.
 fn dup_at(list: &mut Value, i: usize) {
     let a = list.as_array_mut().unwrap();
@@ -69,7 +72,7 @@ fn dup_at(list: &mut Value, i: usize) {
 fn a_record_repeated_in_a_json_list_is_counted_once_with_a_warning() {
     // (fixture, where the list is, which element) — formats whose records have ids
     // or their own timestamps: the copy is dropped
-    let cases: &[(&str, fn(&mut Value) -> &mut Value, usize)] = &[
+    let cases: &[(&str, ListIn, usize)] = &[
         ("openhands/basic.json", |v| v, 3),
         (
             "langfuse/vercel-aisdk-2025-11-17.trace.json",
