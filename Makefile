@@ -17,7 +17,7 @@ NODE_DIR := bindings/node
 CARGO    ?= cargo
 TRACECARD := target/debug/tracecard
 
-.PHONY: help setup demo test test-rust test-python test-scale scale-bench test-browser test-e2e test-node guard-study claude-code-cli lint fmt bench bench-peer hostile check-tools clean
+.PHONY: help setup demo test test-rust test-python test-scale scale-bench test-browser test-e2e test-node guard-study claude-code-cli lint fmt bench bench-peer hostile fuzz check-tools clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,9 +39,10 @@ demo: ## Compile the bundled example traces and print their cards
 
 test: test-rust test-python test-scale test-node test-browser test-e2e ## Run every test (Rust, Python, Spark/Ray local, Node, browser, real Claude Code CLI); installs what is missing
 
-test-rust: ## Rust unit, integration, property and doc tests (+ benches in test mode)
+test-rust: ## Rust unit, integration, property and doc tests (+ benches in test mode); type-checks the fuzz targets
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
+	scripts/fuzz check
 
 test-browser: ## The HTML report in headless Chromium (installs chromium and playwright-core when missing)
 	scripts/report-browser-test
@@ -91,6 +92,10 @@ fmt: ## Format the Rust code
 
 hostile: ## Longer hostile-input campaign: every fixture, 5 seeds (make test runs a small sample)
 	HOSTILE_ALL=1 HOSTILE_SEEDS=$${HOSTILE_SEEDS:-5} $(CARGO) test --locked -p tracecard-cli --test campaign -- --nocapture
+
+FUZZ_SECONDS ?= 60
+fuzz: ## Run every fuzz target for FUZZ_SECONDS (60) each (installs cargo-fuzz if missing); prints execs, time and crashes per target
+	scripts/fuzz run $(FUZZ_SECONDS)
 
 bench: ## Run the criterion benchmarks (figures go in BENCHMARKS.md)
 	$(CARGO) bench -p tracecard-benches

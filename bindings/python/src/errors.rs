@@ -13,9 +13,14 @@
 //! ├── MultipleSessionsError(TracecardError, ValueError) .path .count
 //! ├── IoError(TracecardError, OSError)               .path (+ errno, strerror, filename)
 //! │   └── NotFoundError(IoError, FileNotFoundError)
-//! └── CostcraftError(TracecardError)                .kind .path .line
-//!     └── BackfireError(CostcraftError)              .guards
+//! ├── CostcraftError(TracecardError)                .kind .path .line
+//! │   └── BackfireError(CostcraftError)              .guards
+//! └── InternalError(TracecardError)                  a Rust panic (a bug)
 //! ```
+//!
+//! A panic never reaches Python as pyo3's `PanicException` (a `BaseException`
+//! that `except Exception` misses): `tracecard/__init__.py` wraps every function
+//! and method of this module so that it becomes an `InternalError`.
 //!
 //! Costcraft errors ([`costcraft_to_pyerr`], exhaustive on `costcraft::ErrorKind`):
 //! `core` is the core error's own class (a replayer's exception unchanged), `io`
@@ -50,6 +55,8 @@ pub struct Exceptions {
     pub costcraft: Py<PyType>,
     /// A backfire guard refused the distillation.
     pub backfire: Py<PyType>,
+    /// A Rust panic (a tracecard bug), converted by the Python-side guard.
+    pub internal: Py<PyType>,
 }
 
 static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
@@ -121,6 +128,11 @@ pub fn exceptions(py: Python<'_>) -> PyResult<&Exceptions> {
             c
         };
         Ok(Exceptions {
+            internal: sub(
+                "InternalError",
+                None,
+                "A bug in tracecard: the Rust code panicked. The call had no effect you can rely on; please report it.",
+            )?,
             costcraft,
             backfire,
             parse: sub(

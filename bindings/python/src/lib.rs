@@ -48,6 +48,13 @@ pub mod _tracecard {
     #[pymodule_export]
     use crate::report::report;
 
+    /// Panics on purpose: what the panic guard of `tracecard/__init__.py` turns into
+    /// `InternalError` (its test, `tests/test_hostile.py`). Not public API.
+    #[pyfunction]
+    fn _panic_for_tests(message: &str) -> PyResult<()> {
+        panic!("{message}")
+    }
+
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         super::init_module(m)
@@ -82,6 +89,7 @@ fn init_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("MultipleSessionsError", &ex.multiple_sessions),
         ("CostcraftError", &ex.costcraft),
         ("BackfireError", &ex.backfire),
+        ("InternalError", &ex.internal),
     ] {
         m.add(name, class.bind(py))?;
     }

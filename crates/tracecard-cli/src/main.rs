@@ -238,6 +238,9 @@ enum Command {
 enum Query {
     /// Tool calls whose output no later step read (the trace-query-layer check for
     /// OTel users): step, tool, span/call id, carried-context cost and reason.
+    ///
+    /// A file that cannot be read is reported on stderr and the others are still
+    /// read (exit 1 at the end); lines a reader skipped (cut, repeated) are noted.
     UnreadTools {
         /// Trace files or directories.
         #[arg(required = true)]
@@ -776,7 +779,26 @@ fn unread_tools(
     );
     let mut unread = Vec::new();
     let mut unproven = Vec::new();
-    for trace in load_all(paths, from)? {
+    // like `compile`: a bad file is reported and the others still go in (exit 1 at
+    // the end); lines a reader skipped are named, not dropped silently
+    let (traces, failed) = load_each(paths, from)?;
+    for trace in &traces {
+        for w in trace.warnings.iter().filter(|w| {
+            use tracecard_core::WarningCode as C;
+            matches!(
+                w.code,
+                C::TruncatedLine | C::DuplicateRecord | C::SkippedRecords | C::EmptySession
+            )
+        }) {
+            let at = match (&w.file, w.line) {
+                (Some(f), Some(l)) => format!("{f}:{l}: "),
+                (Some(f), None) => format!("{f}: "),
+                _ => String::new(),
+            };
+            eprintln!("note: {at}{} ({})", w.message, w.code);
+        }
+    }
+    for trace in traces {
         let analysis = tracecard_core::analysis::Analysis::run(&trace, table)?;
         for row in analysis.unread_tools(&trace) {
             let Some(s) = trace.step(row.step) else {
@@ -813,7 +835,50 @@ fn unread_tools(
         }
         writeln!(out, "{} unproven tool call(s)", unproven.len())?;
     }
+    if failed > 0 {
+        eprintln!("{failed} file(s) could not be read (see the errors above)");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every trace under `paths`, reading on past a file that fails: its error is
+/// printed and counted. Files named explicitly must be traces; files found in
+/// directories are skipped when no importer recognises them.
+fn load_each(
+    paths: &[PathBuf],
+    from: Option<Format>,
+) -> Result<(Vec<tracecard_core::Trace>, usize), Failure> {
+    let mut out = Vec::new();
+    let mut failed = 0usize;
+    for p in paths {
+        let files = if p.is_dir() {
+            let (found, notes) = import::discover_noting(p)?;
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+            found.into_iter().map(|f| (f, false)).collect()
+        } else {
+            vec![(p.clone(), true)]
+        };
+        for (f, explicit) in files {
+            let fmt = match from {
+                Some(x) => Ok(Some(x)),
+                None => import::detect(&f),
+            };
+            match fmt.and_then(|fmt| match fmt {
+                None if !explicit => Ok(Vec::new()),
+                _ => import::load(&f, fmt),
+            }) {
+                Ok(ts) => out.extend(ts),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("error: {e}");
+                }
+            }
+        }
+    }
+    Ok((out, failed))
 }
 
 /// `--replayer` and its options.

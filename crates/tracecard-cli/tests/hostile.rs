@@ -134,3 +134,71 @@ fn price_of_ten_billion_is_refused_not_printed_negative() {
     assert!(!out.contains('-'), "{out}");
     assert!(stderr(&o).contains("per million"), "{}", stderr(&o));
 }
+
+#[test]
+fn query_unread_tools_reads_on_past_a_bad_file_and_names_skipped_lines() {
+    let d = dir("query");
+    let good = native("good-session", 10);
+    std::fs::write(d.join("a-good.jsonl"), &good).unwrap();
+    // a record broken in the middle of the file: an error, not the end of the walk
+    std::fs::write(
+        d.join("b-broken.jsonl"),
+        format!("{good}{{\"record\":\"step\",\"kind\":\n{}", native("x", 1)),
+    )
+    .unwrap();
+    // a session still being written: its last line is cut
+    std::fs::write(
+        d.join("c-running.jsonl"),
+        format!(
+            "{}{{\"record\":\"step\",\"kind\":\"llm_c",
+            native("running", 5)
+        ),
+    )
+    .unwrap();
+    let o = run(&["query".as_ref(), "unread-tools".as_ref(), d.as_os_str()]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("b-broken.jsonl:3"), "{e}");
+    assert!(
+        e.contains("c-running.jsonl:3") && e.contains("truncated_line"),
+        "{e}"
+    );
+    assert!(e.contains("1 file(s) could not be read"), "{e}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("unread tool call(s)"), "{out}");
+}
+
+#[test]
+fn cards_of_an_absolute_input_path_carry_no_machine_path() {
+    let d = dir("abs");
+    // a Claude Code file cut mid-line (a warning naming the file) and a native trace
+    std::fs::write(d.join("n.jsonl"), native("abs-session", 10)).unwrap();
+    let cut = format!("{}{{\"record\":\"step\"", native("abs-cut", 3));
+    std::fs::write(d.join("cut.jsonl"), cut).unwrap();
+    let d = std::fs::canonicalize(&d).unwrap();
+    let os = |s: &str| std::ffi::OsString::from(s);
+    for args in [
+        vec![os("compile"), d.join("n.jsonl").into_os_string()],
+        vec![os("compile"), d.join("cut.jsonl").into_os_string()],
+        vec![os("compile"), d.clone().into_os_string()],
+        vec![
+            os("compile"),
+            d.clone().into_os_string(),
+            os("--format"),
+            os("json"),
+        ],
+    ] {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("cut.jsonl") || out.contains("n.jsonl"),
+            "{out}"
+        );
+        assert!(
+            !out.contains(&*d.to_string_lossy()),
+            "absolute path in the card: {out}"
+        );
+    }
+}

@@ -270,7 +270,57 @@ impl<'a> Compiler<'a> {
             })
             .sum();
         card.rollups = rollups(&card);
+        strip_machine_paths(&mut card);
         Ok((card, analysis))
+    }
+}
+
+/// Cards carry no path of the machine that made them, so identical inputs on two
+/// machines give identical cards: when the trace's files are absolute, every file
+/// name on the card (sources, warnings, and the paths warning messages quote) is
+/// made relative to the directory of the first file; an absolute path elsewhere
+/// keeps only its file name. Relative paths (as the input was given) stay.
+fn strip_machine_paths(card: &mut TraceCard) {
+    use std::path::Path;
+    let base = card
+        .source
+        .files
+        .first()
+        .map(Path::new)
+        .filter(|p| p.is_absolute())
+        .and_then(Path::parent)
+        .map(|d| d.to_string_lossy().into_owned());
+    let prefix = base.map(|b| {
+        let mut b = b;
+        if !b.ends_with(std::path::MAIN_SEPARATOR) {
+            b.push(std::path::MAIN_SEPARATOR);
+        }
+        b
+    });
+    let relative = |f: &str| -> String {
+        if !Path::new(f).is_absolute() {
+            return f.to_string();
+        }
+        match prefix.as_deref().and_then(|p| f.strip_prefix(p)) {
+            Some(rest) => rest.to_string(),
+            None => Path::new(f)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }
+    };
+    for f in &mut card.source.files {
+        *f = relative(f);
+    }
+    for w in &mut card.warnings {
+        if let Some(f) = &mut w.file {
+            *f = relative(f);
+        }
+        if let Some(p) = &prefix
+            && w.message.contains(p.as_str())
+        {
+            w.message = w.message.replace(p.as_str(), "");
+        }
     }
 }
 

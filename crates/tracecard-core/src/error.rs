@@ -258,16 +258,21 @@ impl Error {
     /// An [`Error::Parse`] from a `serde_json` error, keeping its line (or `line` if
     /// given) and the error itself as the source.
     pub fn from_json(path: impl Into<PathBuf>, line: Option<u64>, err: serde_json::Error) -> Self {
-        let line = line.or(if err.line() > 0 {
-            Some(err.line() as u64)
-        } else {
-            None
-        });
+        // one line number in the message: the file's (serde_json's own "at line L
+        // column C" is dropped, the column kept)
+        let (line, message) = match (line, err.line()) {
+            (Some(l), _) => (Some(l), err.to_string()),
+            (None, 0) => (None, err.to_string()),
+            (None, l) => (
+                Some(l as u64),
+                format!("{} (column {})", json_message(&err), err.column()),
+            ),
+        };
         Error::Parse {
             path: path.into(),
             line,
             field: None,
-            message: err.to_string(),
+            message,
             source: Some(Box::new(err)),
         }
     }
@@ -278,5 +283,16 @@ impl Error {
             what: what.into(),
             message: message.into(),
         }
+    }
+}
+
+/// A serde_json error's message without its trailing "at line L column C" (callers
+/// say where, once: the file line, or the line inside an archive entry).
+pub(crate) fn json_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match msg.strip_suffix(&suffix) {
+        Some(m) => m.to_string(),
+        None => msg,
     }
 }

@@ -215,7 +215,14 @@ fn parse_jsonl(path: &Path, text: &str) -> Result<Trace> {
                 ));
                 continue;
             }
-            Err(e) => return Err(Error::parse(path, Some(line), None, e.to_string())),
+            Err(e) => {
+                return Err(Error::parse(
+                    path,
+                    Some(line),
+                    None,
+                    crate::import::line_error(&e),
+                ));
+            }
         };
         let kind = tag.record.as_deref().unwrap_or("");
         match kind {

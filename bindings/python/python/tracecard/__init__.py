@@ -18,8 +18,14 @@ Shapes worth knowing:
   through the Arrow PyCapsule interface; ``card.to_arrow()`` does one card.
   :mod:`tracecard.spark` and :mod:`tracecard.ray` run it inside those engines.
 * Every error is a :class:`TracecardError`; :class:`IoError` is also an
-  :class:`OSError` and :class:`NotFoundError` a :class:`FileNotFoundError`.
+  :class:`OSError` and :class:`NotFoundError` a :class:`FileNotFoundError`. A bug
+  that panics in the Rust code is an :class:`InternalError`, never pyo3's
+  ``PanicException`` (a ``BaseException`` that ``except Exception`` misses).
 """
+
+from tracecard import _guard
+
+_guard.install()
 
 from tracecard._tracecard import (
     CARD_SCHEMA_VERSION,
@@ -27,6 +33,7 @@ from tracecard._tracecard import (
     BackfireError,
     CardStep,
     CostcraftError,
+    InternalError,
     IoError,
     LlmCall,
     MultipleSessionsError,
@@ -70,6 +77,7 @@ __all__ = [
     "CARD_SCHEMA_VERSION",
     "CardStep",
     "CostcraftError",
+    "InternalError",
     "IoError",
     "LlmCall",
     "MultipleSessionsError",

@@ -17,6 +17,7 @@ __all__ = [
     "Decision",
     "Distillation",
     "Guard",
+    "InternalError",
     "IoError",
     "LlmCall",
     "MultipleSessionsError",
@@ -86,6 +87,7 @@ WarningCode = Literal[
     "denied_tool_calls",
     "duplicate_record",
     "duplicate_span_id",
+    "empty_session",
     "generation_without_usage",
     "history_mismatch",
     "mirrored_llm_span",
@@ -153,6 +155,9 @@ class MultipleSessionsError(TracecardError, ValueError):
 
 class CostcraftError(TracecardError):
     """A costcraft error: `.kind` is parse, input, serialize or backfire."""
+
+class InternalError(TracecardError):
+    """A bug in tracecard: the Rust code panicked (never pyo3's PanicException)."""
 
 class BackfireError(CostcraftError):
     """distill() refused: a backfire guard holds for the corpus."""

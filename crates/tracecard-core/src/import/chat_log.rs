@@ -139,7 +139,18 @@ fn returncode(text: &str) -> Option<i64> {
     s.split("</returncode>").next()?.trim().parse().ok()
 }
 
-/// Tokens of an OpenAI-style `usage` object (DeepSeek and litellm extras included).
+/// The first of `prompt_tokens` / `completion_tokens` that an OpenAI-style usage
+/// object leaves null or out: such a usage is unknown, not zero (it would price
+/// the call at $0 or at half its cost).
+pub(crate) fn openai_usage_gap(u: &Value) -> Option<&'static str> {
+    ["prompt_tokens", "completion_tokens"]
+        .into_iter()
+        .find(|k| u.get(k).is_none_or(Value::is_null))
+}
+
+/// Tokens of an OpenAI-style `usage` object (DeepSeek and litellm extras included);
+/// see [`openai_usage_gap`] for a usage with a count
+/// left out.
 pub(crate) fn openai_usage(at: &At, u: &Value, field: &str) -> Result<TokenUsage> {
     let f = |v: &Value, k: &str| -> Result<u64> {
         at.tokens(v, k)
@@ -278,8 +289,7 @@ pub(crate) fn apply_swebench(trace: &mut Trace, report: &Value, file: &str, patc
 /// Parse a whole-file JSON document with a parse error naming the file.
 pub(crate) fn parse_json(input: &Input) -> Result<Value> {
     let text = input.text()?;
-    serde_json::from_str(text)
-        .map_err(|e| Error::parse(&input.path, Some(e.line() as u64), None, e.to_string()))
+    serde_json::from_str(text).map_err(|e| Error::from_json(&input.path, None, e))
 }
 
 /// Import a chat log / mini-swe-agent trajectory.
@@ -340,7 +350,14 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let mut last_llm_with_text: Option<StepId> = None;
     let mut exit: Option<(String, Option<String>, Option<String>)> = None;
     let mut usage_seen = false;
-    for (i, m) in messages.iter().enumerate() {
+    // a message id names one message; an assistant message repeated exactly is
+    // dropped when it carries its time, named in a warning otherwise
+    let (messages, dups) = super::dedup_list(&file, "messages", messages, super::message_id, |m| {
+        (m.get("role").and_then(Value::as_str) == Some("assistant"))
+            .then(|| m.get("extra").and_then(|e| e.get("timestamp")).is_some())
+    });
+    trace.warnings.extend(dups);
+    for (i, m) in messages {
         let field = format!("messages[{i}]");
         if !m.is_object() {
             return Err(at.err(&field, "expected a message object"));
@@ -378,7 +395,16 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                     .or_else(|| m.get("usage"))
                     .filter(|u| u.is_object());
                 if let Some(u) = usage {
-                    s.tokens = openai_usage(&at, u, &format!("{field}.usage"))?;
+                    if let Some(k) = openai_usage_gap(u) {
+                        trace.warn(Warning::at(
+                            crate::model::WarningCode::NoUsage,
+                            format!("{field}.usage.{k} is null or missing: the call's token counts and cost are unknown"),
+                            file.clone(),
+                            None,
+                        ));
+                    } else {
+                        s.tokens = openai_usage(&at, u, &format!("{field}.usage"))?;
+                    }
                     usage_seen = true;
                 }
                 s.model = resp

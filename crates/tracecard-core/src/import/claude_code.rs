@@ -68,6 +68,11 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
     }
     (t.contains("\"parentUuid\"") && t.contains("\"sessionId\""))
         || (t.contains("\"type\":\"summary\"") && t.contains("\"leafUuid\""))
+        // 2.x opens with a file-history snapshot, which can be far longer than the
+        // head (backups of many files): its own start is enough
+        || (t.contains("\"type\":\"file-history-snapshot\"")
+            && t.contains("\"messageId\"")
+            && t.contains("\"snapshot\""))
 }
 
 /// Import one session (plus its `subagents/` files when present).

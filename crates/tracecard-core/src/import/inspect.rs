@@ -50,24 +50,76 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
         return Err(at.err("", "expected an Inspect log object"));
     }
     let samples = at.arr(&log, "samples")?;
+    // a sample is one (id, epoch): a second copy is counted once
+    let (samples, dups) = super::dedup_list(
+        &path.display().to_string(),
+        "samples",
+        samples,
+        |s| {
+            let id = super::id_of(s, "id")?;
+            Some(format!(
+                "{id}/{}",
+                s.get("epoch").map(text_of).unwrap_or_default()
+            ))
+        },
+        |_| None,
+    );
     let mut out = Vec::new();
-    for (i, s) in samples.iter().enumerate() {
+    for (i, s) in samples {
         out.push(sample_trace(input, &at, &log, s, &format!("samples[{i}]"))?);
     }
-    Ok(or_empty(
-        input,
-        out,
-        "the log holds no samples (header-only log)",
-    ))
+    let mut out = or_empty(input, out, "the log holds no samples (header-only log)");
+    if let Some(t) = out.first_mut() {
+        t.warnings.extend(dups);
+    }
+    Ok(out)
+}
+
+/// What a ZIP error means, in words: the zip crate's own texts name its internal
+/// records (`EOCD`, `CDFH`, extra-field types), which tell a user nothing.
+fn zip_text(e: &zip::result::ZipError) -> String {
+    use zip::result::ZipError as Z;
+    match e {
+        Z::UnsupportedArchive(m) if *m == Z::PASSWORD_REQUIRED => {
+            "the entry is encrypted (password-protected); tracecard cannot read encrypted archives: write the log without encryption".into()
+        }
+        Z::InvalidPassword => "the entry is encrypted (password-protected); tracecard cannot read encrypted archives".into(),
+        Z::FileNotFound => "missing from the .eval archive".into(),
+        Z::CompressionMethodNotSupported(m) => {
+            format!("compressed with a method tracecard does not support (ZIP method {m}; Inspect writes deflate)")
+        }
+        Z::UnsupportedArchive(_) => "uses a ZIP feature tracecard does not support (multi-disk or similar)".into(),
+        Z::Io(io) => match io.get_ref().and_then(|i| i.downcast_ref::<zip::result::ZipError>()) {
+            Some(inner) => zip_text(inner),
+            None if io.kind() == std::io::ErrorKind::UnexpectedEof => "the archive is cut short".into(),
+            None => "the archive is damaged (a compressed entry does not decompress)".into(),
+        },
+        _ => "not a valid ZIP archive (damaged or cut short)".into(),
+    }
+}
+
+/// [`zip_text`] for an I/O error met while decompressing an entry.
+fn unzip_io_text(e: &std::io::Error) -> String {
+    match e
+        .get_ref()
+        .and_then(|i| i.downcast_ref::<zip::result::ZipError>())
+    {
+        Some(z) => zip_text(z),
+        None if e.kind() == std::io::ErrorKind::UnexpectedEof => "the entry is cut short".into(),
+        None => "the entry is damaged (its compressed data or checksum is wrong)".into(),
+    }
 }
 
 fn read_entry<R: Read>(path: &Path, name: &str, r: R, total: &mut u64) -> Result<Value> {
     let mut buf = Vec::new();
-    let n = r
-        .take(MAX_ENTRY + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::parse(path, None, Some(name), format!("cannot decompress: {e}")))?
-        as u64;
+    let n = r.take(MAX_ENTRY + 1).read_to_end(&mut buf).map_err(|e| {
+        Error::parse(
+            path,
+            None,
+            Some(name),
+            format!("cannot decompress: {}", unzip_io_text(&e)),
+        )
+    })? as u64;
     if n > MAX_ENTRY {
         return Err(Error::parse(
             path,
@@ -88,24 +140,37 @@ fn read_entry<R: Read>(path: &Path, name: &str, r: R, total: &mut u64) -> Result
     super::check_json_budget(path, None, Some(name), &buf)?;
     let text = std::str::from_utf8(&buf)
         .map_err(|e| Error::parse(path, None, Some(name), format!("invalid UTF-8: {e}")))?;
-    serde_json::from_str(text)
-        .map_err(|e| Error::parse(path, Some(e.line() as u64), Some(name), e.to_string()))
+    serde_json::from_str(text).map_err(|e| {
+        // the line is the entry's, not the archive file's: said in the message
+        Error::parse(
+            path,
+            None,
+            Some(name),
+            format!(
+                "{} (line {} column {} of the entry)",
+                crate::error::json_message(&e),
+                e.line(),
+                e.column()
+            ),
+        )
+    })
 }
 
 fn import_eval_zip(input: &Input) -> Result<Vec<Trace>> {
     let path = input.path.as_path();
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&input.bytes[..]))
-        .map_err(|e| Error::parse(path, None, None, format!("not a valid .eval ZIP: {e}")))?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&input.bytes[..])).map_err(|e| {
+        Error::parse(
+            path,
+            None,
+            None,
+            format!("not a valid .eval archive: {}", zip_text(&e)),
+        )
+    })?;
     let mut total = 0u64;
     let header = match zip.by_name("header.json") {
         Ok(f) => read_entry(path, "header.json", f, &mut total)?,
-        Err(_) => {
-            return Err(Error::parse(
-                path,
-                None,
-                Some("header.json"),
-                "missing from the .eval archive",
-            ));
+        Err(e) => {
+            return Err(Error::parse(path, None, Some("header.json"), zip_text(&e)));
         }
     };
     let (mut names, odd): (Vec<String>, Vec<String>) = zip
@@ -135,7 +200,7 @@ fn import_eval_zip(input: &Input) -> Result<Vec<Trace>> {
         let name: &str = name;
         let f = zip
             .by_name(name)
-            .map_err(|e| Error::parse(path, None, Some(name), e.to_string()))?;
+            .map_err(|e| Error::parse(path, None, Some(name), zip_text(&e)))?;
         let s = read_entry(path, name, f, &mut total)?;
         let at = At::new(path, None);
         out.push(sample_trace(input, &at, &header, &s, name)?);
@@ -283,7 +348,17 @@ fn process_events(
 ) -> Result<Option<StepId>> {
     let at = ctx.at;
     let mut last_llm = None;
-    for (i, e) in events.iter().enumerate() {
+    // an event uuid names one event, and an event repeated with its timestamp is a
+    // double write: counted once
+    let (events, dups) = super::dedup_list(
+        &ctx.file,
+        &format!("{}.{path}", ctx.field),
+        events,
+        |e| super::id_of(e, "uuid"),
+        |e| Some(e.get("timestamp").is_some()),
+    );
+    ctx.trace.warnings.extend(dups);
+    for (i, e) in events {
         let f = format!("{}.{path}[{i}]", ctx.field);
         if !e.is_object() {
             return Err(at.err(&f, "expected an event object"));
@@ -488,7 +563,16 @@ fn process_events(
 /// Steps from `messages` when a sample has no events (stripped logs).
 fn from_messages(ctx: &mut Ctx, messages: &[Value], model: Option<&str>) -> Result<()> {
     let at = ctx.at;
-    for (i, m) in messages.iter().enumerate() {
+    let (messages, dups) = super::dedup_list(
+        &ctx.file,
+        &format!("{}.messages", ctx.field),
+        messages,
+        super::message_id,
+        |m| (m.get("role").and_then(Value::as_str) == Some("assistant")).then_some(false),
+    );
+    ctx.trace.warnings.extend(dups);
+    let mut unknown_roles: Vec<String> = Vec::new();
+    for (i, m) in messages {
         let f = format!("{}.messages[{i}]", ctx.field);
         if !m.is_object() {
             return Err(at.err(&f, "expected a message object"));
@@ -551,8 +635,25 @@ fn from_messages(ctx: &mut Ctx, messages: &[Value], model: Option<&str>) -> Resu
                 }
                 ctx.trace.push(s);
             }
-            _ => {}
+            "system" => {}
+            other => unknown_roles.push(format!(
+                "{f} ({})",
+                if other.is_empty() { "no role" } else { other }
+            )),
         }
+    }
+    if let Some(first) = unknown_roles.first() {
+        let file = ctx.file.clone();
+        ctx.trace.warn(Warning::at(
+            crate::model::WarningCode::SkippedRecords,
+            format!(
+                "{} message(s) with a missing or unknown role skipped (first: {first}); {} step(s) kept",
+                unknown_roles.len(),
+                ctx.trace.steps.len()
+            ),
+            file,
+            None,
+        ));
     }
     Ok(())
 }

@@ -43,7 +43,16 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let file = path.display().to_string();
     let mut warnings = Vec::new();
     let mut spans = Vec::new();
-    for (i, o) in obs.iter().enumerate() {
+    // an observation id names one observation: a second copy is counted once
+    let (obs, dups) = super::dedup_list(
+        &file,
+        "observations",
+        obs,
+        |o| super::id_of(o, "id"),
+        |o| Some(o.get("startTime").is_some()),
+    );
+    warnings.extend(dups);
+    for (i, o) in obs {
         let oat = At::new(path, None);
         if !o.is_object() {
             return Err(oat.err(&format!("observations[{i}]"), "expected an object"));

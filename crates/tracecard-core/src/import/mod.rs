@@ -535,6 +535,17 @@ fn apply_content_options(t: &mut Trace, opts: ContentOptions) {
 
 /// Import every session in an in-memory `input`.
 pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
+    // before detection: a UTF-16 file is named as such, not "unknown format"
+    if let Some(enc) = utf16_bom(&input.bytes) {
+        return Err(Error::parse(
+            &input.path,
+            Some(1),
+            None,
+            format!(
+                "the file is {enc} (it starts with a {enc} byte-order mark); tracecard reads UTF-8: convert it, e.g. `iconv -f UTF-16 -t UTF-8`"
+            ),
+        ));
+    }
     // before detection: an empty file is "empty", not "unknown format"
     let body = input
         .bytes
@@ -587,6 +598,20 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
         }
     }
     for t in &mut traces {
+        // a session with a header and nothing else: say so on the card
+        if t.steps.is_empty()
+            && !t
+                .warnings
+                .iter()
+                .any(|w| w.code == crate::model::WarningCode::NoSamples)
+        {
+            t.warn(Warning::at(
+                crate::model::WarningCode::EmptySession,
+                "the session holds no steps (a header or metadata only): its card is empty",
+                input.path.display().to_string(),
+                None,
+            ));
+        }
         if t.source.format.is_empty() {
             t.source.format = format.as_str().into();
         }
@@ -596,6 +621,22 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
         apply_content_options(t, input.content);
     }
     Ok(traces)
+}
+
+/// `Some("UTF-16LE" | "UTF-16BE")` when `bytes` start with a UTF-16 byte-order mark.
+fn utf16_bom(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, ..] => Some("UTF-16LE"),
+        [0xFE, 0xFF, ..] => Some("UTF-16BE"),
+        _ => None,
+    }
+}
+
+/// A serde_json error on one JSONL line, without serde_json's own "at line 1
+/// column N" (its line counts within the record, not the file, so the message
+/// would name two lines): the column stays, the file line is the caller's.
+pub(crate) fn line_error(e: &serde_json::Error) -> String {
+    format!("{} (column {})", crate::error::json_message(e), e.column())
 }
 
 /// Run the importer; a panic (a bug: importers return typed errors) becomes an
@@ -810,7 +851,7 @@ pub(crate) fn jsonl_with(
                 path.display().to_string(),
                 Some(line_no),
             )),
-            Err(e) => return Err(Error::parse(path, Some(line_no), None, e.to_string())),
+            Err(e) => return Err(Error::parse(path, Some(line_no), None, line_error(&e))),
         }
     }
     Ok(out)
@@ -854,6 +895,106 @@ impl<'a> Dedup<'a> {
             }
         }
     }
+}
+
+/// The elements of a JSON list (`field`, for messages) minus repeats, with their
+/// original index: nothing in a list is counted twice without a word.
+///
+/// - An element whose `id` (when the format has ids) was seen before is dropped:
+///   ids name one record, so a second copy is a double write, counted once.
+/// - An element without an id that equals an earlier one exactly is dropped when
+///   `twin(v)` is `Some(true)` (it carries its own time: two records at the same
+///   instant with the same content are one record), kept but named in a warning
+///   when `Some(false)` (two identical chat messages can both be real), and not
+///   compared at all when `None`.
+///
+/// At most two `duplicate_record` warnings per list, each counting its cases and
+/// naming the first.
+pub(crate) fn dedup_list<'v>(
+    file: &str,
+    field: &str,
+    list: &'v [serde_json::Value],
+    id: impl Fn(&serde_json::Value) -> Option<String>,
+    twin: impl Fn(&serde_json::Value) -> Option<bool>,
+) -> (Vec<(usize, &'v serde_json::Value)>, Vec<Warning>) {
+    use std::collections::hash_map::Entry;
+    let mut by_id: std::collections::HashMap<String, usize> = Default::default();
+    let mut by_text: std::collections::HashMap<String, usize> = Default::default();
+    let (mut dropped, mut kept_twins) = (Vec::new(), Vec::new());
+    let mut out = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        if let Some(k) = id(v) {
+            match by_id.entry(k) {
+                Entry::Occupied(e) => {
+                    let same = list[*e.get()] == *v;
+                    dropped.push((i, *e.get(), same));
+                    continue;
+                }
+                Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+            }
+        } else if let Some(drop) = twin(v) {
+            match by_text.entry(v.to_string()) {
+                Entry::Occupied(e) if drop => {
+                    dropped.push((i, *e.get(), true));
+                    continue;
+                }
+                Entry::Occupied(e) => kept_twins.push((i, *e.get())),
+                Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+            }
+        }
+        out.push((i, v));
+    }
+    let mut warnings = Vec::new();
+    if let Some(&(i, j, same)) = dropped.first() {
+        warnings.push(Warning::at(
+            crate::model::WarningCode::DuplicateRecord,
+            format!(
+                "{} {field} entr{} an earlier one (first: {field}[{i}] repeats {field}[{j}]{}); counted once",
+                dropped.len(),
+                if dropped.len() == 1 { "y repeats" } else { "ies repeat" },
+                if same { "" } else { " by id, with different content; the first was kept" },
+            ),
+            file,
+            None,
+        ));
+    }
+    if let Some(&(i, j)) = kept_twins.first() {
+        warnings.push(Warning::at(
+            crate::model::WarningCode::DuplicateRecord,
+            format!(
+                "{} {field} entr{} an earlier one exactly, with no id or time to tell a repeat from a double write (first: {field}[{i}] equals {field}[{j}]); kept, check the source",
+                kept_twins.len(),
+                if kept_twins.len() == 1 { "y equals" } else { "ies equal" },
+            ),
+            file,
+            None,
+        ));
+    }
+    (out, warnings)
+}
+
+/// The id of a JSON record as text (`field` a string or an integer), for
+/// [`dedup_list`].
+pub(crate) fn id_of(v: &serde_json::Value, field: &str) -> Option<String> {
+    match v.get(field)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The id of a chat message: its `id`, else for a tool result its `tool_call_id`
+/// (one call has one result), for [`dedup_list`].
+pub(crate) fn message_id(m: &serde_json::Value) -> Option<String> {
+    id_of(m, "id").or_else(|| {
+        (m.get("role").and_then(serde_json::Value::as_str) == Some("tool"))
+            .then(|| id_of(m, "tool_call_id").map(|c| format!("tool result {c}")))
+            .flatten()
+    })
 }
 
 /// A JSONL line longer than [`MAX_LINE_BYTES`] is an error naming file and line.

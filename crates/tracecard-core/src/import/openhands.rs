@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::Input;
-use super::chat_log::{openai_usage, parse_json};
+use super::chat_log::{openai_usage, openai_usage_gap, parse_json};
 use super::json::{At, text_of};
 use crate::Result;
 use crate::model::{
@@ -260,7 +260,17 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
     let mut last_tool: Option<StepId> = None;
     let mut last_state: Option<String> = None;
     let mut final_llm: Option<StepId> = None;
-    for (i, e) in events.iter().enumerate() {
+    let mut null_usage: Vec<String> = Vec::new();
+    // an event id names one event: a second copy is a double write
+    let (events, dups) = super::dedup_list(
+        &file,
+        "events",
+        events,
+        |e| super::id_of(e, "id"),
+        |e| Some(e.get("timestamp").is_some()),
+    );
+    trace.warnings.extend(dups);
+    for &(i, e) in &events {
         let f = format!("[{i}]");
         if !e.is_object() {
             return Err(at.err(&f, "expected an event object"));
@@ -330,7 +340,13 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
                             if let Some(r) = resp {
                                 s.model =
                                     r.get("model").and_then(Value::as_str).map(str::to_string);
-                                if let Some(u) = r.get("usage").filter(|u| u.is_object()) {
+                                if let Some(u) = r.get("usage").filter(|u| u.is_object())
+                                    && let Some(k) = openai_usage_gap(u)
+                                {
+                                    null_usage.push(format!(
+                                        "{f}.tool_call_metadata.model_response.usage.{k}"
+                                    ));
+                                } else if let Some(u) = r.get("usage").filter(|u| u.is_object()) {
                                     s.tokens = openai_usage(
                                         at,
                                         u,
@@ -544,7 +560,7 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
             ));
         }
     }
-    trace.started_at = events.iter().find_map(|e| {
+    trace.started_at = events.iter().find_map(|(_, e)| {
         e.get("timestamp")
             .and_then(Value::as_str)
             .and_then(super::json::parse_time)
@@ -574,10 +590,25 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
         (None, true) => Some("finish".into()),
         (None, false) => None,
     };
-    if trace.steps.iter().any(|s| {
-        s.kind == StepKind::LlmCall && s.tokens.is_empty() && s.reported_cost_usd.is_none()
-    }) && !legacy
-    {
+    if let Some(first) = null_usage.first() {
+        trace.warn(Warning::at(
+            crate::model::WarningCode::NoUsage,
+            format!(
+                "{} model call(s) report usage with a null or missing token count (first: {first}): their token counts and cost are unknown",
+                null_usage.len()
+            ),
+            file.clone(),
+            None,
+        ));
+    }
+    let without_usage = trace
+        .steps
+        .iter()
+        .filter(|s| {
+            s.kind == StepKind::LlmCall && s.tokens.is_empty() && s.reported_cost_usd.is_none()
+        })
+        .count();
+    if without_usage > null_usage.len() && !legacy {
         trace.warn(Warning::at(
             crate::model::WarningCode::NoUsage,
             "agent messages without tool_call_metadata carry no usage (their model calls are unpriced)",

@@ -207,9 +207,33 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
         })
     };
     let cost = num("instance_cost")?.or(num("total_cost")?);
-    let sent = int("tokens_sent")?.unwrap_or(0);
-    let received = int("tokens_received")?.unwrap_or(0);
+    let (sent, received) = (int("tokens_sent")?, int("tokens_received")?);
     let api_calls = int("api_calls")?;
+    // a run with stats but a null or missing token total: the counts are unknown,
+    // not zero (a half-known total would price the calls too low)
+    let has_stats = ms.as_object().is_some_and(|o| !o.is_empty());
+    let tokens_known = !has_stats || (sent.is_some() && received.is_some());
+    if !tokens_known {
+        let missing: Vec<&str> = [("tokens_sent", sent), ("tokens_received", received)]
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        trace.warn(Warning::at(
+            crate::model::WarningCode::NoUsage,
+            format!(
+                "info.model_stats.{} is null or missing: token counts unknown, the calls are unpriced (the reported cost is kept on the trace)",
+                missing.join(" and info.model_stats.")
+            ),
+            file.clone(),
+            None,
+        ));
+    }
+    let (sent, received) = if tokens_known {
+        (sent.unwrap_or(0), received.unwrap_or(0))
+    } else {
+        (0, 0)
+    };
     // Model: replay_config.agent.model.name (v1), else a 0.x shortcut in the path.
     let cfg_model = doc
         .get("replay_config")
@@ -252,7 +276,9 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     trace.reported_cost_usd = cost
         .map(|c| at.usd("info.model_stats.instance_cost", c))
         .transpose()?;
-    trace.reported_tokens = Some(TokenUsage::from_inclusive(sent, 0, 0, received, 0));
+    if tokens_known {
+        trace.reported_tokens = Some(TokenUsage::from_inclusive(sent, 0, 0, received, 0));
+    }
     if let Some(n) = api_calls {
         trace.metadata.insert("api_calls".into(), n.to_string());
         if n != steps.len() as u64 && n != 0 {
@@ -271,6 +297,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let mut assistant_msgs: Vec<&Value> = Vec::new();
     let mut prompt_chars: Vec<u64> = Vec::new();
     let mut chars_so_far = 0u64;
+    let mut odd_roles: Vec<String> = Vec::new();
     for (i, m) in history.iter().enumerate() {
         if !m.is_object() {
             return Err(at.err(&format!("history[{i}]"), "expected a message object"));
@@ -291,8 +318,32 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
             assistant_msgs.push(m);
         } else if role == "user" && !is_demo && assistant_msgs.is_empty() {
             task_prompts.push((i, content.clone()));
+        } else if !matches!(role, "user" | "assistant" | "system" | "tool") {
+            odd_roles.push(format!(
+                "history[{i}] ({})",
+                if role.is_empty() { "no role" } else { role }
+            ));
         }
         chars_so_far += content.len() as u64;
+    }
+    if let Some(first) = odd_roles.first() {
+        trace.warn(Warning::at(
+            crate::model::WarningCode::SkippedRecords,
+            format!(
+                "{} history message(s) with a missing or unknown role skipped (first: {first})",
+                odd_roles.len()
+            ),
+            file.clone(),
+            None,
+        ));
+    }
+    if history.is_empty() && !steps.is_empty() {
+        trace.warn(Warning::at(
+            crate::model::WarningCode::HistoryMismatch,
+            "the file has no history: the task prompt is not a step and prompt sizes are estimated from the trajectory",
+            file.clone(),
+            None,
+        ));
     }
     let history_usable = assistant_msgs.len() == steps.len();
     if !history.is_empty() && !history_usable {
@@ -349,6 +400,30 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
         s.output = Some(Content::full(prompt.clone()));
         s.source_ref = Some(format!("history[{idx}]"));
         trace.push(s);
+    }
+    let (_, twins) = super::dedup_list(&file, "trajectory", steps, |_| None, |_| Some(false));
+    trace.warnings.extend(twins);
+    let no_action: Vec<usize> = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| {
+            st.get("action")
+                .and_then(Value::as_str)
+                .is_none_or(|a| a.trim().is_empty())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if let Some(first) = no_action.first() {
+        trace.warn(Warning::at(
+            crate::model::WarningCode::SkippedRecords,
+            format!(
+                "{} of {} trajectory steps have no action (first: trajectory[{first}]): a model call without a tool step each",
+                no_action.len(),
+                steps.len()
+            ),
+            file.clone(),
+            None,
+        ));
     }
     let mut delivered: Vec<StepId> = trace.steps.iter().map(|s| s.id).collect();
     let n = steps.len();

@@ -10,6 +10,7 @@ mod codex;
 mod errors;
 mod fixtures;
 mod hostile;
+mod hostile_lists;
 mod inspect;
 mod langfuse;
 mod native;
