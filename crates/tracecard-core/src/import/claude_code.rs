@@ -18,7 +18,7 @@
 //! content block, each with a copy of `usage`): input and cache counts once, output
 //! the maximum seen.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::Result;
@@ -34,6 +34,11 @@ use compact::J as Value;
 use lines::{At, Lines, text_of};
 
 const FORMAT: &str = "claude_code";
+
+/// Maps keyed by ids from the file: foldhash with a per-process seed (SipHash was
+/// a visible share of a large import; iteration order is never used).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Record types that carry no step (2.1.x writes many bookkeeping records next to the
 /// conversation: request shapes and blobs, attachments, queue operations, ...).
@@ -260,10 +265,10 @@ impl<'a> Builder<'a> {
             streams: Vec::new(),
             agents: Vec::new(),
             activated: Vec::new(),
-            by_msg: HashMap::new(),
-            seen_assistant_uuids: HashSet::new(),
-            tool_steps: HashMap::new(),
-            spawn_streams: HashMap::new(),
+            by_msg: HashMap::default(),
+            seen_assistant_uuids: HashSet::default(),
+            tool_steps: HashMap::default(),
+            spawn_streams: HashMap::default(),
             compaction_steps: Vec::new(),
             last_compaction: None,
             noise: BTreeMap::new(),
@@ -272,8 +277,8 @@ impl<'a> Builder<'a> {
             synthesized: 0,
             corrected: 0,
             denied: 0,
-            background: HashMap::new(),
-            background_tasks: HashMap::new(),
+            background: HashMap::default(),
+            background_tasks: HashMap::default(),
             unmatched_notifications: Vec::new(),
         };
         b.build_streams()?;
@@ -314,9 +319,9 @@ impl<'a> Builder<'a> {
     fn build_streams(&mut self) -> Result<()> {
         let files: &'a [(PathBuf, Lines)] = self.files;
         // agentId -> spawning tool_use id, from results and progress records of every file.
-        let mut agent_link: HashMap<String, String> = HashMap::new();
+        let mut agent_link: HashMap<String, String> = HashMap::default();
         let mut mirrors: BTreeMap<String, (String, Vec<Rec<'a>>)> = BTreeMap::new();
-        let mut mirror_uuids: HashSet<String> = HashSet::new();
+        let mut mirror_uuids: HashSet<String> = HashSet::default();
         let file_agent_ids: HashSet<String> = files
             .iter()
             .skip(1)
@@ -399,7 +404,7 @@ impl<'a> Builder<'a> {
             .all(|(_, v)| v.get("isSidechain").and_then(Value::as_bool) == Some(true));
         let mut root = Vec::new();
         let mut chains: Vec<Vec<Rec<'a>>> = Vec::new();
-        let mut chain_of: HashMap<&'a str, usize> = HashMap::new();
+        let mut chain_of: HashMap<&'a str, usize> = HashMap::default();
         for (line, v) in &main.lines {
             let a = at(main_path, *line);
             let ts = a.time(v, "timestamp")?;
@@ -514,7 +519,7 @@ impl<'a> Builder<'a> {
             used: bool,
         }
         let mut cands: Vec<Cand> = Vec::new();
-        let mut result_ts: HashMap<String, Option<Timestamp>> = HashMap::new();
+        let mut result_ts: HashMap<String, Option<Timestamp>> = HashMap::default();
         for (line, v) in &main.lines {
             let a = at(path, *line);
             let ty = a.str(v, "type")?;
@@ -757,21 +762,23 @@ impl<'a> Builder<'a> {
                 ("version", "claude_code_version"),
                 ("gitBranch", "git_branch"),
             ] {
-                if let Some(s) = a.str(v, k)? {
-                    self.trace
-                        .metadata
-                        .entry(m.into())
-                        .or_insert_with(|| s.to_string());
+                if let Some(s) = a.str(v, k)?
+                    && !self.trace.metadata.contains_key(m)
+                {
+                    self.trace.metadata.insert(m.into(), s.to_string());
                 }
             }
-            if let Some(s) = a.str(v, "sessionId")?
-                && self
-                    .trace
-                    .metadata
-                    .insert("session_id".into(), s.to_string())
-                    .is_none()
-            {
-                self.trace.session_id = s.to_string();
+            if let Some(s) = a.str(v, "sessionId")? {
+                match self.trace.metadata.get_mut("session_id") {
+                    Some(old) if old == s => {}
+                    Some(old) => *old = s.to_string(),
+                    None => {
+                        self.trace
+                            .metadata
+                            .insert("session_id".into(), s.to_string());
+                        self.trace.session_id = s.to_string();
+                    }
+                }
             }
         }
         let ty = a.str(v, "type")?;

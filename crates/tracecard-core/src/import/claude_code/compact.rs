@@ -211,6 +211,16 @@ pub(crate) const RECORD: &[&str] = &[
 ];
 /// Fields of `message` the importer reads.
 const MESSAGE: &[&str] = &["model", "id", "content", "usage", "stop_reason"];
+/// Fields of a `usage` object the importer reads.
+const USAGE: &[&str] = &[
+    "input_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "output_tokens",
+    "cache_creation",
+];
+/// Fields of `usage.cache_creation` the importer reads.
+const CACHE_CREATION: &[&str] = &["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"];
 /// Fields of `toolUseResult` the importer reads.
 const TOOL_USE_RESULT: &[&str] = &["agentId", "isAsync", "status", "backgroundTaskId", "usage"];
 /// Fields of `progress.data` the importer reads.
@@ -236,6 +246,10 @@ enum Nested {
     Record,
     /// `progress.data`: its `message` is a record.
     Data,
+    /// `message`: its `usage` pruned.
+    Message,
+    /// `usage` (of a message or a Task result): `cache_creation` pruned.
+    Usage,
 }
 
 /// An object key, `None` when it is not among the `.0` kept ones (no allocation
@@ -301,19 +315,29 @@ impl<'de> Visitor<'de> for Pick {
             };
             let v = match (self.2, k.as_ref()) {
                 (Some(Nested::Record), "message") => {
-                    m.next_value_seed(Pick(Some(MESSAGE), true, None))?
+                    m.next_value_seed(Pick(Some(MESSAGE), true, Some(Nested::Message)))?
                 }
                 (Some(Nested::Record), "toolUseResult") => {
-                    m.next_value_seed(Pick(Some(TOOL_USE_RESULT), false, None))?
+                    m.next_value_seed(Pick(Some(TOOL_USE_RESULT), false, Some(Nested::Message)))?
+                }
+                (Some(Nested::Message), "usage") => {
+                    m.next_value_seed(Pick(Some(USAGE), true, Some(Nested::Usage)))?
+                }
+                (Some(Nested::Usage), "cache_creation") => {
+                    m.next_value_seed(Pick(Some(CACHE_CREATION), true, None))?
                 }
                 (Some(Nested::Record), "data") => {
                     m.next_value_seed(Pick(Some(PROGRESS_DATA), false, Some(Nested::Data)))?
                 }
-                (Some(Nested::Data), "message") => m.next_value_seed(Whole)?,
+                (Some(Nested::Data), "message") => {
+                    m.next_value_seed(Pick(Some(RECORD), false, Some(Nested::Record)))?
+                }
                 _ => m.next_value_seed(Whole)?,
             };
             out.push((k, v));
         }
+        // most objects are kept whole for the life of the import: no spare capacity
+        out.shrink_to_fit();
         Ok(J::Object(out))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<J, A::Error> {
@@ -322,6 +346,7 @@ impl<'de> Visitor<'de> for Pick {
             while let Some(v) = s.next_element_seed(Whole)? {
                 out.push(v);
             }
+            out.shrink_to_fit();
             return Ok(J::Array(out));
         }
         while s.next_element::<IgnoredAny>()?.is_some() {}
