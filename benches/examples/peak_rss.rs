@@ -3,6 +3,10 @@
 //! Prints the file size, wall time, peak RSS (`VmHWM` of /proc/self/status) and
 //! the RSS / file-size ratio (issue 13's target: ≤ 2×).
 use tracecard_core::Compiler;
+
+/// The allocator of the `tracecard` binary, so the figure is the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tracecard_core::import::{ContentOptions, load_with};
 
 fn vm_hwm_kb() -> Option<u64> {

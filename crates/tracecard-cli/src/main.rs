@@ -14,6 +14,12 @@
 //! error (bad flag, bad price file, output not writable), 3 a counterfactual replay
 //! failed (the cards are still written).
 
+/// mimalloc instead of glibc's allocator: an import makes millions of small,
+/// short-lived allocations, and glibc's free-list consolidation was a third of the
+/// CPU time of a large Claude Code import (see BENCHMARKS.md, issue 13).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

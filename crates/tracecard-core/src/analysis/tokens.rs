@@ -17,54 +17,81 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
+/// Bytes that make up a token: ASCII letters and digits, `_ . / - : @ # $ % + ~`
+/// and every non-ASCII byte (a table: this runs once per byte of every text).
+const TOKEN_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
+            )
+            || b >= 0x80;
+        i += 1;
+    }
+    t
+};
+
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
-        )
-        || b >= 0x80
+    TOKEN_BYTE[usize::from(b)]
 }
 
 /// Whether `tok` (already trimmed) is distinctive enough to count as evidence.
+/// One pass over the bytes (this runs for every token of every text).
 pub(crate) fn distinctive(tok: &str) -> bool {
     let b = tok.as_bytes();
-    if b.len() < 2 || b.len() > 256 || (b.len() == 2 && !b.iter().all(u8::is_ascii_digit)) {
+    let n = b.len();
+    if !(2..=256).contains(&n) || (n == 2 && !b.iter().all(u8::is_ascii_digit)) {
         return false;
     }
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    let alpha = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
-    let inner_punct = b[1..b.len() - 1].iter().any(|c| {
-        matches!(
-            c,
-            b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
-        )
-    });
-    if digits == b.len() {
+    let (mut digits, mut alpha, mut upper) = (0usize, 0usize, 0usize);
+    let (mut high, mut camel, mut inner_punct, mut prev_lower) = (false, false, false, false);
+    for (i, &c) in b.iter().enumerate() {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if c.is_ascii_alphabetic() {
+            alpha += 1;
+            if c.is_ascii_uppercase() {
+                upper += 1;
+                camel |= prev_lower;
+            }
+        } else if c >= 0x80 {
+            high = true;
+        } else if i > 0
+            && i + 1 < n
+            && matches!(
+                c,
+                b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
+            )
+        {
+            inner_punct = true;
+        }
+        prev_lower = c.is_ascii_lowercase();
+    }
+    if digits == n {
         // two-digit numbers are weak evidence: see `is_weak`
-        return b.len() >= 2;
+        return n >= 2;
     }
     if inner_punct {
         // `e.g`, `a.b` and the like are too short to mean anything
-        return b.len() >= 5 || digits > 0;
+        return n >= 5 || digits > 0;
     }
     if digits > 0 && alpha > 0 {
         return true;
     }
-    let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
-    let camel = b
-        .windows(2)
-        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
-    if camel && b.len() >= 5 {
+    if camel && n >= 5 {
         return true;
     }
-    if upper == alpha && alpha == b.len() {
-        return b.len() >= 8;
+    if upper == alpha && alpha == n {
+        return n >= 8;
     }
-    if b.iter().any(|c| *c >= 0x80) {
-        return b.len() >= 6;
+    if high {
+        return n >= 6;
     }
-    b.len() >= 12
+    n >= 12
 }
 
 /// Weak tokens (two-digit numbers) count as evidence only when a single output
@@ -169,6 +196,80 @@ mod tests {
         let mut v = Vec::new();
         for_each_token(t, |_, s| v.push(s.to_owned()));
         v
+    }
+
+    /// The multi-pass definition `distinctive` was before it became one pass.
+    fn distinctive_reference(tok: &str) -> bool {
+        let b = tok.as_bytes();
+        if b.len() < 2 || b.len() > 256 || (b.len() == 2 && !b.iter().all(u8::is_ascii_digit)) {
+            return false;
+        }
+        let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+        let alpha = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        let punct = |c: &u8| {
+            matches!(
+                c,
+                b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
+            )
+        };
+        let inner_punct = b[1..b.len() - 1].iter().any(punct);
+        if digits == b.len() {
+            return b.len() >= 2;
+        }
+        if inner_punct {
+            return b.len() >= 5 || digits > 0;
+        }
+        if digits > 0 && alpha > 0 {
+            return true;
+        }
+        let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
+        let camel = b
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+        if camel && b.len() >= 5 {
+            return true;
+        }
+        if upper == alpha && alpha == b.len() {
+            return b.len() >= 8;
+        }
+        if b.iter().any(|c| *c >= 0x80) {
+            return b.len() >= 6;
+        }
+        b.len() >= 12
+    }
+
+    #[test]
+    fn one_pass_distinctive_matches_the_reference() {
+        // every string of up to 4 bytes over a mixed alphabet, plus longer shapes
+        let alphabet = ["a", "Z", "7", ".", "_", "/", "é", " ", "-"];
+        let mut all: Vec<String> = vec![String::new()];
+        let mut frontier = all.clone();
+        for _ in 0..4 {
+            let next: Vec<String> = frontier
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            all.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for base in [
+            "getUserName",
+            "HTTPSERVER",
+            "ledger-db",
+            "abcdefghijkl",
+            "ééé",
+            "x9",
+        ] {
+            for k in 0..=3 {
+                all.push(base.repeat(k + 1));
+                all.push(format!("{base}{}", "1".repeat(k)));
+            }
+        }
+        all.push("a".repeat(256));
+        all.push("a".repeat(257));
+        for t in &all {
+            assert_eq!(distinctive(t), distinctive_reference(t), "{t:?}");
+        }
     }
 
     #[test]

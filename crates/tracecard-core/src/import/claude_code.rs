@@ -18,19 +18,27 @@
 //! content block, each with a copy of `usage`): input and cache counts once, output
 //! the maximum seen.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
-use serde_json::Value;
-
 use crate::Result;
-use crate::import::json::{At, text_of};
-use crate::import::{ContentOptions, Input, JsonLines, jsonl_with};
+use crate::import::{ContentOptions, Input};
+use jiff::Timestamp;
+
+mod compact;
+mod lines;
+
 use crate::model::{Content, Step, StepId, StepKind, StepStatus, TokenUsage, Trace, Warning};
 use crate::money::Usd;
+use compact::J as Value;
+use lines::{At, Lines, text_of};
 
 const FORMAT: &str = "claude_code";
+
+/// Maps keyed by ids from the file: foldhash with a per-process seed (SipHash was
+/// a visible share of a large import; iteration order is never used).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Record types that carry no step (2.1.x writes many bookkeeping records next to the
 /// conversation: request shapes and blobs, attachments, queue operations, ...).
@@ -75,41 +83,61 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
             && t.contains("\"snapshot\""))
 }
 
-/// Import one session (plus its `subagents/` files when present).
+/// Import one session (plus its `subagents/` files when present) from an in-memory
+/// input.
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
-    let text = input.text()?;
-    let main = jsonl_with(&input.path, text, parse_record)?;
-    let mut files: Vec<(PathBuf, JsonLines)> = vec![(input.path.clone(), main)];
+    let main = lines::read(&input.path, &input.bytes[..])?;
+    import_lines(
+        &input.path,
+        main,
+        input.content,
+        input.companions.as_deref(),
+    )
+}
+
+/// Import the session at `path` streaming: each line is parsed into a pruned
+/// record as it is read, so the file is never held whole (see `compact`).
+pub(crate) fn import_path(path: &Path, content: ContentOptions) -> Result<Vec<Trace>> {
+    let main = read_file(path)?;
+    if !main.non_blank {
+        return Err(crate::Error::parse(path, None, None, "the file is empty"));
+    }
+    import_lines(path, main, content, None)
+}
+
+/// The records of the regular file at `path`, read through a buffer.
+fn read_file(path: &Path) -> Result<Lines> {
+    let f = crate::import::open_regular(path, crate::import::MAX_INPUT_BYTES)?;
+    lines::read(path, std::io::BufReader::with_capacity(1 << 18, f))
+}
+
+/// Build the session from its main file's records, its sub-agent files and its
+/// telemetry: from the filesystem, or from the companions an engine job handed over.
+fn import_lines(
+    path: &Path,
+    main: Lines,
+    content: ContentOptions,
+    companions: Option<&[Input]>,
+) -> Result<Vec<Trace>> {
+    let mut files: Vec<(PathBuf, Lines)> = vec![(path.to_path_buf(), main)];
     let mut warnings = Vec::new();
-    // From the filesystem, or from the companions an engine job handed over.
-    let read: Vec<(PathBuf, Result<Input>)> = match &input.companions {
-        Some(_) => Vec::new(),
-        None => subagent_files(&input.path)
+    let subs: Vec<(PathBuf, Result<Lines>)> = match companions {
+        Some(c) => companions_in(path, c, "subagents")
+            .into_iter()
+            .filter(|i| is_subagent_file(&i.path))
+            .map(|i| (i.path.clone(), lines::read(&i.path, &i.bytes[..])))
+            .collect(),
+        None => subagent_files(path)
             .into_iter()
             .map(|p| {
-                let r = Input::read(&p);
+                let r = read_file(&p);
                 (p, r)
             })
             .collect(),
     };
-    let subs: Vec<(&Path, std::result::Result<&Input, String>)> = match &input.companions {
-        Some(c) => companions_in(&input.path, c, "subagents")
-            .into_iter()
-            .filter(|i| is_subagent_file(&i.path))
-            .map(|i| (i.path.as_path(), Ok(i)))
-            .collect(),
-        None => read
-            .iter()
-            .map(|(p, r)| (p.as_path(), r.as_ref().map_err(|e| e.to_string())))
-            .collect(),
-    };
     for (p, r) in subs {
-        match r.and_then(|i| {
-            i.text()
-                .and_then(|t| jsonl_with(p, t, parse_record))
-                .map_err(|e| e.to_string())
-        }) {
-            Ok(j) => files.push((p.to_path_buf(), j)),
+        match r {
+            Ok(j) => files.push((p, j)),
             Err(e) => warnings.push(Warning::at(
                 crate::model::WarningCode::SubagentFileUnreadable,
                 format!("sub-agent transcript skipped: {e}"),
@@ -118,19 +146,23 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
             )),
         }
     }
-    let mut b = Builder::new(input, &files)?;
+    let stem = path
+        .file_stem()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut b = Builder::new(stem, content, &files)?;
     b.trace.warnings.extend(warnings);
     b.run()?;
     let mut trace = b.finish();
     // Claude Code's own telemetry kept next to the session: `<session>/otel/*.json[l]`.
-    let tel = match &input.companions {
+    let tel = match companions {
         Some(c) => {
-            let otel: Vec<&Input> = companions_in(&input.path, c, "otel")
+            let otel: Vec<&Input> = companions_in(path, c, "otel")
                 .into_iter()
                 .filter(|i| {
                     i.path
                         .extension()
-                        .is_some_and(|x| x == "json" || x == "jsonl")
+                        .is_some_and(|x| x == "json" || x == "jsonl" || x == "pb")
                 })
                 .collect();
             (!otel.is_empty())
@@ -138,9 +170,8 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                 .transpose()?
         }
         None => {
-            let otel = crate::import::claude_code_otel::files_in(
-                &input.path.with_extension("").join("otel"),
-            );
+            let otel =
+                crate::import::claude_code_otel::files_in(&path.with_extension("").join("otel"));
             (!otel.is_empty())
                 .then(|| crate::import::claude_code_otel::read(&otel))
                 .transpose()?
@@ -245,7 +276,7 @@ struct Agent {
 }
 
 struct Builder<'a> {
-    files: &'a [(PathBuf, JsonLines)],
+    files: &'a [(PathBuf, Lines)],
     content: ContentOptions,
     trace: Trace,
     streams: Vec<Stream<'a>>,
@@ -283,8 +314,8 @@ fn at(path: &Path, line: u64) -> At<'_> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(input: &Input, files: &'a [(PathBuf, JsonLines)]) -> Result<Self> {
-        let mut trace = Trace::new(input.stem(), FORMAT);
+    fn new(stem: String, content: ContentOptions, files: &'a [(PathBuf, Lines)]) -> Result<Self> {
+        let mut trace = Trace::new(stem, FORMAT);
         trace.source.token_semantics = Some(TOKEN_SEMANTICS.into());
         trace.source.files = files.iter().map(|(p, _)| p.display().to_string()).collect();
         for (_, j) in files {
@@ -292,15 +323,15 @@ impl<'a> Builder<'a> {
         }
         let mut b = Builder {
             files,
-            content: input.content,
+            content,
             trace,
             streams: Vec::new(),
             agents: Vec::new(),
             activated: Vec::new(),
-            by_msg: HashMap::new(),
-            seen_assistant_uuids: HashSet::new(),
-            tool_steps: HashMap::new(),
-            spawn_streams: HashMap::new(),
+            by_msg: HashMap::default(),
+            seen_assistant_uuids: HashSet::default(),
+            tool_steps: HashMap::default(),
+            spawn_streams: HashMap::default(),
             compaction_steps: Vec::new(),
             last_compaction: None,
             noise: BTreeMap::new(),
@@ -309,8 +340,8 @@ impl<'a> Builder<'a> {
             synthesized: 0,
             corrected: 0,
             denied: 0,
-            background: HashMap::new(),
-            background_tasks: HashMap::new(),
+            background: HashMap::default(),
+            background_tasks: HashMap::default(),
             unmatched_notifications: Vec::new(),
         };
         b.build_streams()?;
@@ -318,7 +349,7 @@ impl<'a> Builder<'a> {
     }
 
     fn path(&self, file: usize) -> &'a Path {
-        let files: &'a [(PathBuf, JsonLines)] = self.files;
+        let files: &'a [(PathBuf, Lines)] = self.files;
         files
             .get(file)
             .map(|(p, _)| p.as_path())
@@ -349,11 +380,11 @@ impl<'a> Builder<'a> {
 
     /// Split every record into root / sidechain chains / sub-agent files / mirrors.
     fn build_streams(&mut self) -> Result<()> {
-        let files: &'a [(PathBuf, JsonLines)] = self.files;
+        let files: &'a [(PathBuf, Lines)] = self.files;
         // agentId -> spawning tool_use id, from results and progress records of every file.
-        let mut agent_link: HashMap<String, String> = HashMap::new();
+        let mut agent_link: HashMap<String, String> = HashMap::default();
         let mut mirrors: BTreeMap<String, (String, Vec<Rec<'a>>)> = BTreeMap::new();
-        let mut mirror_uuids: HashSet<String> = HashSet::new();
+        let mut mirror_uuids: HashSet<String> = HashSet::default();
         let file_agent_ids: HashSet<String> = files
             .iter()
             .skip(1)
@@ -436,7 +467,7 @@ impl<'a> Builder<'a> {
             .all(|(_, v)| v.get("isSidechain").and_then(Value::as_bool) == Some(true));
         let mut root = Vec::new();
         let mut chains: Vec<Vec<Rec<'a>>> = Vec::new();
-        let mut chain_of: HashMap<&'a str, usize> = HashMap::new();
+        let mut chain_of: HashMap<&'a str, usize> = HashMap::default();
         for (line, v) in &main.lines {
             let a = at(main_path, *line);
             let ts = a.time(v, "timestamp")?;
@@ -538,7 +569,7 @@ impl<'a> Builder<'a> {
     fn correlate_chains(
         &mut self,
         path: &Path,
-        main: &'a JsonLines,
+        main: &'a Lines,
         chains: Vec<Vec<Rec<'a>>>,
         chain_of: &HashMap<&'a str, usize>,
     ) -> Result<()> {
@@ -551,7 +582,7 @@ impl<'a> Builder<'a> {
             used: bool,
         }
         let mut cands: Vec<Cand> = Vec::new();
-        let mut result_ts: HashMap<String, Option<Timestamp>> = HashMap::new();
+        let mut result_ts: HashMap<String, Option<Timestamp>> = HashMap::default();
         for (line, v) in &main.lines {
             let a = at(path, *line);
             let ty = a.str(v, "type")?;
@@ -794,21 +825,23 @@ impl<'a> Builder<'a> {
                 ("version", "claude_code_version"),
                 ("gitBranch", "git_branch"),
             ] {
-                if let Some(s) = a.str(v, k)? {
-                    self.trace
-                        .metadata
-                        .entry(m.into())
-                        .or_insert_with(|| s.to_string());
+                if let Some(s) = a.str(v, k)?
+                    && !self.trace.metadata.contains_key(m)
+                {
+                    self.trace.metadata.insert(m.into(), s.to_string());
                 }
             }
-            if let Some(s) = a.str(v, "sessionId")?
-                && self
-                    .trace
-                    .metadata
-                    .insert("session_id".into(), s.to_string())
-                    .is_none()
-            {
-                self.trace.session_id = s.to_string();
+            if let Some(s) = a.str(v, "sessionId")? {
+                match self.trace.metadata.get_mut("session_id") {
+                    Some(old) if old == s => {}
+                    Some(old) => *old = s.to_string(),
+                    None => {
+                        self.trace
+                            .metadata
+                            .insert("session_id".into(), s.to_string());
+                        self.trace.session_id = s.to_string();
+                    }
+                }
             }
         }
         let ty = a.str(v, "type")?;
@@ -1756,165 +1789,9 @@ fn denial_of(v: &Value, is_err: bool, text: &str) -> Option<Vec<(&'static str, S
 fn meta_tool_use_id(p: &Path) -> Option<String> {
     let meta = p.with_extension("meta.json");
     let text = std::fs::read_to_string(meta).ok()?;
-    let v: Value = serde_json::from_str(&text).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("toolUseId")
-        .and_then(Value::as_str)
+        .and_then(serde_json::Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-}
-
-/// One record parsed into a `Value` of only what the importer reads: top-level fields
-/// outside [`prune::RECORD`] are skipped (still checked as JSON), the `toolUseResult`
-/// copy of every tool output (a third of a real transcript's bytes) keeps only the
-/// fields read, `progress.data` only its type, agent id and mirrored message, and
-/// `message` only model, id, content, usage and stop reason. A line that is not an
-/// object parses as before (the importer reports it). Less to allocate, and less kept
-/// alive while the streams are merged.
-fn parse_record(line: &str) -> serde_json::Result<Value> {
-    if !line.trim_start().starts_with('{') {
-        return serde_json::from_str(line);
-    }
-    let mut de = serde_json::Deserializer::from_str(line);
-    let v = serde::de::DeserializeSeed::deserialize(prune::Record, &mut de)?;
-    de.end()?;
-    Ok(v)
-}
-
-mod prune {
-    use std::fmt;
-
-    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-    use serde_json::{Map, Value};
-
-    /// Top-level record fields the importer reads (`message`, `data` and
-    /// `toolUseResult` are pruned further).
-    pub(super) const RECORD: &[&str] = &[
-        "type",
-        "subtype",
-        "uuid",
-        "parentUuid",
-        "isSidechain",
-        "timestamp",
-        "cwd",
-        "version",
-        "gitBranch",
-        "sessionId",
-        "summary",
-        "totalCostUSD",
-        "requestId",
-        "isApiErrorMessage",
-        "origin",
-        "isMeta",
-        "isCompactSummary",
-        "compactMetadata",
-        "toolDenialKind",
-        "permissionDecision",
-        "parentToolUseID",
-    ];
-    /// Fields of `message` the importer reads.
-    const MESSAGE: &[&str] = &["model", "id", "content", "usage", "stop_reason"];
-    /// Fields of `toolUseResult` the importer reads.
-    const TOOL_USE_RESULT: &[&str] = &["agentId", "isAsync", "status", "backgroundTaskId", "usage"];
-    /// Fields of `progress.data` the importer reads.
-    const PROGRESS_DATA: &[&str] = &["type", "agentId", "message"];
-
-    /// A top-level record object.
-    pub(super) struct Record;
-
-    impl<'de> DeserializeSeed<'de> for Record {
-        type Value = Value;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-            d.deserialize_map(RecordVisitor)
-        }
-    }
-
-    struct RecordVisitor;
-
-    impl<'de> Visitor<'de> for RecordVisitor {
-        type Value = Value;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a JSON object record")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Value, A::Error> {
-            let mut out = Map::new();
-            while let Some(k) = m.next_key::<String>()? {
-                let v = match k.as_str() {
-                    "message" => m.next_value_seed(Pick(MESSAGE, true))?,
-                    "toolUseResult" => m.next_value_seed(Pick(TOOL_USE_RESULT, false))?,
-                    "data" => m.next_value_seed(Pick(PROGRESS_DATA, false))?,
-                    k if RECORD.contains(&k) => m.next_value::<Value>()?,
-                    _ => {
-                        m.next_value::<IgnoredAny>()?;
-                        continue;
-                    }
-                };
-                out.insert(k, v);
-            }
-            Ok(Value::Object(out))
-        }
-    }
-
-    /// An object reduced to the `.0` fields. Any other JSON value is kept as it is
-    /// when `.1` (so a wrong type is still reported), else it becomes `null` (read
-    /// only when it is an object).
-    struct Pick(&'static [&'static str], bool);
-
-    impl<'de> DeserializeSeed<'de> for Pick {
-        type Value = Value;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for Pick {
-        type Value = Value;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Value, A::Error> {
-            let mut out = Map::new();
-            while let Some(k) = m.next_key::<String>()? {
-                if self.0.contains(&k.as_str()) {
-                    let v = m.next_value::<Value>()?;
-                    out.insert(k, v);
-                } else {
-                    m.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(Value::Object(out))
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Value, A::Error> {
-            let mut out = Vec::new();
-            if self.1 {
-                while let Some(v) = s.next_element::<Value>()? {
-                    out.push(v);
-                }
-                return Ok(Value::Array(out));
-            }
-            while s.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Value::Null)
-        }
-        fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-            Ok(if self.1 { Value::Bool(b) } else { Value::Null })
-        }
-        fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-            Ok(if self.1 { Value::from(n) } else { Value::Null })
-        }
-        fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-            Ok(if self.1 { Value::from(n) } else { Value::Null })
-        }
-        fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-            Ok(if self.1 { Value::from(n) } else { Value::Null })
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-            Ok(if self.1 {
-                Value::String(v.to_owned())
-            } else {
-                Value::Null
-            })
-        }
-        fn visit_unit<E>(self) -> Result<Value, E> {
-            Ok(Value::Null)
-        }
-    }
 }

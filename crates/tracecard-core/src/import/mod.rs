@@ -220,17 +220,7 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
 /// it, a file above `limit` an [`Error::Parse`].
 pub(crate) fn read_regular(path: &Path, limit: u64, prefix: Option<u64>) -> Result<Vec<u8>> {
     use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_file() {
-        let kind = file_kind(&meta);
-        return Err(Error::io(
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{kind}; tracecard reads only regular files"),
-            ),
-        ));
-    }
+    let meta = regular_meta(path)?;
     let too_big = |n: u64| {
         Error::parse(
             path,
@@ -252,6 +242,42 @@ pub(crate) fn read_regular(path: &Path, limit: u64, prefix: Option<u64>) -> Resu
         return Err(too_big(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// The metadata of `path`, an [`Error::Io`] (`InvalidInput`) naming it when it is
+/// not a regular file (checked before the file is opened).
+fn regular_meta(path: &Path) -> Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        let kind = file_kind(&meta);
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{kind}; tracecard reads only regular files"),
+            ),
+        ));
+    }
+    Ok(meta)
+}
+
+/// Open the regular file at `path` for a streaming reader, with the checks of
+/// [`read_regular`]: not a regular file is an [`Error::Io`], above `limit` bytes an
+/// [`Error::Parse`] (the reader enforces the limit again while reading).
+pub(crate) fn open_regular(path: &Path, limit: u64) -> Result<std::fs::File> {
+    let meta = regular_meta(path)?;
+    if meta.len() > limit {
+        return Err(Error::parse(
+            path,
+            None,
+            None,
+            format!(
+                "the file is {} bytes, above the limit of {limit} bytes; refusing",
+                meta.len()
+            ),
+        ));
+    }
+    std::fs::File::open(path).map_err(|e| Error::io(path, e))
 }
 
 /// Refuse a JSON document that would take far more memory than its size (see
@@ -470,6 +496,18 @@ pub fn load_with(
     format: Option<Format>,
     content: ContentOptions,
 ) -> Result<Vec<Trace>> {
+    // Claude Code transcripts (the largest inputs by far) are read streaming: the
+    // file is never held whole.
+    let format = match format {
+        Some(f) => Some(f),
+        None => detect(path)?,
+    };
+    if format == Some(Format::ClaudeCode) {
+        let traces = guarded(path, Format::ClaudeCode, || {
+            claude_code::import_path(path, content)
+        })?;
+        return finish_traces(path, Format::ClaudeCode, traces, content);
+    }
     let mut input = Input::read(path)?;
     input.content = content;
     load_input(&input, format)
@@ -575,7 +613,19 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
     if !input.bytes.starts_with(b"PK") {
         check_json_budget(&input.path, None, None, &input.bytes)?;
     }
-    let mut traces = import_guarded(format, input)?;
+    let traces = import_guarded(format, input)?;
+    finish_traces(&input.path, format, traces, input.content)
+}
+
+/// Checks and defaults every importer's traces get: token counts within
+/// [`MAX_TOKENS`](crate::model::MAX_TOKENS), the format and source file named, the
+/// content options applied.
+fn finish_traces(
+    path: &Path,
+    format: Format,
+    mut traces: Vec<Trace>,
+    content: ContentOptions,
+) -> Result<Vec<Trace>> {
     for t in &traces {
         for s in &t.steps {
             if let Some((field, v)) = s.tokens.over_limit() {
@@ -585,7 +635,7 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
                     .map(|r| format!(" ({r})"))
                     .unwrap_or_default();
                 return Err(Error::parse(
-                    &input.path,
+                    path,
                     None,
                     Some(&format!("tokens.{field}")),
                     format!(
@@ -608,7 +658,7 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
             t.warn(Warning::at(
                 crate::model::WarningCode::EmptySession,
                 "the session holds no steps (a header or metadata only): its card is empty",
-                input.path.display().to_string(),
+                path.display().to_string(),
                 None,
             ));
         }
@@ -616,9 +666,9 @@ pub fn load_input(input: &Input, format: Option<Format>) -> Result<Vec<Trace>> {
             t.source.format = format.as_str().into();
         }
         if t.source.files.is_empty() {
-            t.source.files.push(input.path.display().to_string());
+            t.source.files.push(path.display().to_string());
         }
-        apply_content_options(t, input.content);
+        apply_content_options(t, content);
     }
     Ok(traces)
 }
@@ -644,7 +694,17 @@ pub(crate) fn line_error(e: &serde_json::Error) -> String {
 /// or the Python binding. The panic's own message is cut short: it may quote the
 /// file's content.
 fn import_guarded(format: Format, input: &Input) -> Result<Vec<Trace>> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format.import(input))) {
+    guarded(&input.path, format, || format.import(input))
+}
+
+/// Run an importer; a panic becomes an [`Error::Parse`] naming `path` (see
+/// [`import_guarded`]).
+fn guarded(
+    path: &Path,
+    format: Format,
+    f: impl FnOnce() -> Result<Vec<Trace>>,
+) -> Result<Vec<Trace>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => {
             let msg = payload
@@ -654,7 +714,7 @@ fn import_guarded(format: Format, input: &Input) -> Result<Vec<Trace>> {
                 .unwrap_or_default();
             let short: String = msg.chars().take(80).collect();
             Err(Error::parse(
-                &input.path,
+                path,
                 None,
                 None,
                 format!(

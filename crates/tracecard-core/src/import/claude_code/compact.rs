@@ -1,0 +1,424 @@
+//! A compact JSON value for Claude Code records, parsed one line at a time.
+//!
+//! `serde_json::Value` spends a B-tree node (hundreds of bytes) and one `String`
+//! per key on every object; a 100k-step transcript held that way took 7× its size.
+//! [`J`] keeps objects as a small vector of `(key, value)` pairs whose common keys are
+//! `&'static str` (no allocation), and the record parser keeps only the fields the
+//! importer reads (see [`RECORD`]): everything else is skipped unparsed
+//! (`IgnoredAny`). Lookups are linear scans of a handful of pairs and return the
+//! last duplicate, as `Value` does. [`J::to_value`] rebuilds a `serde_json::Value`
+//! (sorted keys) where the exact JSON text matters (tool arguments, placeholders).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// A JSON value; variants named as `serde_json::Value`'s so the importer reads alike.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum J {
+    /// `null` (also: a pruned value that is never read).
+    #[default]
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<J>),
+    /// An object, in input order (duplicates kept; lookups take the last).
+    Object(Vec<(Key, J)>),
+}
+
+/// An object key: static for the keys Claude Code writes, owned otherwise.
+pub(crate) type Key = Cow<'static, str>;
+
+impl J {
+    /// The value of `key` when `self` is an object holding it (the last duplicate).
+    pub(crate) fn get(&self, key: &str) -> Option<&J> {
+        match self {
+            J::Object(m) => m.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string, when this is one.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            J::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, when this is one.
+    pub(crate) fn as_bool(&self) -> Option<bool> {
+        match self {
+            J::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The number as `f64`, when this is one.
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            J::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an object.
+    pub(crate) fn is_object(&self) -> bool {
+        matches!(self, J::Object(_))
+    }
+
+    /// Whether this is `null`.
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, J::Null)
+    }
+
+    /// The same value as a `serde_json::Value` (object keys sorted, the last
+    /// duplicate winning): what the importer rendered before, byte for byte.
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.clone()),
+            J::String(s) => Value::String(s.clone()),
+            J::Array(a) => Value::Array(a.iter().map(J::to_value).collect()),
+            J::Object(m) => {
+                let mut out = Map::new();
+                for (k, v) in m {
+                    out.insert(k.to_string(), v.to_value());
+                }
+                Value::Object(out)
+            }
+        }
+    }
+}
+
+impl fmt::Display for J {
+    /// Compact JSON, as `serde_json::Value`'s `Display`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            J::String(s) => fmt::Display::fmt(&Value::String(s.clone()), f),
+            J::Null => f.write_str("null"),
+            J::Bool(b) => write!(f, "{b}"),
+            J::Number(n) => write!(f, "{n}"),
+            other => fmt::Display::fmt(&other.to_value(), f),
+        }
+    }
+}
+
+/// Keys Claude Code writes often enough to be worth not allocating.
+fn key(k: &str) -> Key {
+    const COMMON: &[&str] = &[
+        "type",
+        "text",
+        "thinking",
+        "signature",
+        "name",
+        "id",
+        "input",
+        "tool_use_id",
+        "content",
+        "is_error",
+        "model",
+        "usage",
+        "stop_reason",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "cache_creation",
+        "ephemeral_5m_input_tokens",
+        "ephemeral_1h_input_tokens",
+        "service_tier",
+        "server_tool_use",
+        "web_search_requests",
+        "web_fetch_requests",
+        "inference_geo",
+        "iterations",
+        "speed",
+        "file_path",
+        "command",
+        "description",
+        "pattern",
+        "path",
+        "old_string",
+        "new_string",
+        "replace_all",
+        "prompt",
+        "subagent_type",
+        "timeout",
+        "limit",
+        "offset",
+        "todos",
+        "status",
+        "activeForm",
+        "source",
+        "media_type",
+        "data",
+        "kind",
+        "trigger",
+        "preTokens",
+        "decision",
+        "reasonType",
+        "reasonCode",
+        "agentId",
+        "message",
+        "uuid",
+        "timestamp",
+    ];
+    match COMMON.iter().find(|c| **c == k) {
+        Some(c) => Cow::Borrowed(c),
+        None => match RECORD.iter().find(|c| **c == k) {
+            Some(c) => Cow::Borrowed(c),
+            None => Cow::Owned(k.to_owned()),
+        },
+    }
+}
+
+/// Top-level record fields the importer reads (`message`, `data` and
+/// `toolUseResult` are pruned further).
+pub(crate) const RECORD: &[&str] = &[
+    "message",
+    "toolUseResult",
+    "data",
+    "type",
+    "subtype",
+    "uuid",
+    "parentUuid",
+    "isSidechain",
+    "timestamp",
+    "cwd",
+    "version",
+    "gitBranch",
+    "sessionId",
+    "summary",
+    "totalCostUSD",
+    "requestId",
+    "isApiErrorMessage",
+    "origin",
+    "isMeta",
+    "isCompactSummary",
+    "compactMetadata",
+    "toolDenialKind",
+    "permissionDecision",
+    "parentToolUseID",
+];
+/// Fields of `message` the importer reads.
+const MESSAGE: &[&str] = &["model", "id", "content", "usage", "stop_reason"];
+/// Fields of a `usage` object the importer reads.
+const USAGE: &[&str] = &[
+    "input_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "output_tokens",
+    "cache_creation",
+];
+/// Fields of `usage.cache_creation` the importer reads.
+const CACHE_CREATION: &[&str] = &["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"];
+/// Fields of `toolUseResult` the importer reads.
+const TOOL_USE_RESULT: &[&str] = &["agentId", "isAsync", "status", "backgroundTaskId", "usage"];
+/// Fields of `progress.data` the importer reads.
+const PROGRESS_DATA: &[&str] = &["type", "agentId", "message"];
+
+/// Parse one line: a record object pruned to what the importer reads; any other
+/// JSON value is kept whole (the importer reports it).
+pub(crate) fn parse_record(line: &str) -> serde_json::Result<J> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let v = if line.trim_start().starts_with('{') {
+        Pick(Some(RECORD), true, Some(Nested::Record)).deserialize(&mut de)?
+    } else {
+        Whole.deserialize(&mut de)?
+    };
+    de.end()?;
+    Ok(v)
+}
+
+/// What to do with the kept fields of a pruned object.
+#[derive(Clone, Copy)]
+enum Nested {
+    /// A top-level record: `message`, `toolUseResult` and `data` pruned again.
+    Record,
+    /// `progress.data`: its `message` is a record.
+    Data,
+    /// `message`: its `usage` pruned.
+    Message,
+    /// `usage` (of a message or a Task result): `cache_creation` pruned.
+    Usage,
+}
+
+/// An object key, `None` when it is not among the `.0` kept ones (no allocation
+/// for skipped and common keys).
+#[derive(Clone, Copy)]
+struct KeySeed(Option<&'static [&'static str]>);
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Option<Key>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Key>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Option<Key>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, k: &str) -> Result<Option<Key>, E> {
+        Ok(match self.0 {
+            Some(keep) => keep.iter().find(|c| **c == k).map(|c| Cow::Borrowed(*c)),
+            None => Some(key(k)),
+        })
+    }
+}
+
+/// Parse any value whole.
+#[derive(Clone, Copy)]
+struct Whole;
+
+impl<'de> DeserializeSeed<'de> for Whole {
+    type Value = J;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<J, D::Error> {
+        d.deserialize_any(Pick(None, true, None))
+    }
+}
+
+/// An object reduced to the `.0` fields (all when `None`). Any other JSON value is
+/// kept as it is when `.1` (so a wrong type is still reported), else it becomes
+/// `null` (read only when it is an object). `.2`: how kept fields are pruned.
+#[derive(Clone, Copy)]
+struct Pick(Option<&'static [&'static str]>, bool, Option<Nested>);
+
+impl<'de> DeserializeSeed<'de> for Pick {
+    type Value = J;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<J, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pick {
+    type Value = J;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<J, A::Error> {
+        let mut out: Vec<(Key, J)> = Vec::new();
+        while let Some(k) = m.next_key_seed(KeySeed(self.0))? {
+            let Some(k) = k else {
+                m.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let v = match (self.2, k.as_ref()) {
+                (Some(Nested::Record), "message") => {
+                    m.next_value_seed(Pick(Some(MESSAGE), true, Some(Nested::Message)))?
+                }
+                (Some(Nested::Record), "toolUseResult") => {
+                    m.next_value_seed(Pick(Some(TOOL_USE_RESULT), false, Some(Nested::Message)))?
+                }
+                (Some(Nested::Message), "usage") => {
+                    m.next_value_seed(Pick(Some(USAGE), true, Some(Nested::Usage)))?
+                }
+                (Some(Nested::Usage), "cache_creation") => {
+                    m.next_value_seed(Pick(Some(CACHE_CREATION), true, None))?
+                }
+                (Some(Nested::Record), "data") => {
+                    m.next_value_seed(Pick(Some(PROGRESS_DATA), false, Some(Nested::Data)))?
+                }
+                (Some(Nested::Data), "message") => {
+                    m.next_value_seed(Pick(Some(RECORD), false, Some(Nested::Record)))?
+                }
+                _ => m.next_value_seed(Whole)?,
+            };
+            out.push((k, v));
+        }
+        // most objects are kept whole for the life of the import: no spare capacity
+        out.shrink_to_fit();
+        Ok(J::Object(out))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<J, A::Error> {
+        if self.1 {
+            let mut out = Vec::with_capacity(s.size_hint().unwrap_or(0).min(64));
+            while let Some(v) = s.next_element_seed(Whole)? {
+                out.push(v);
+            }
+            out.shrink_to_fit();
+            return Ok(J::Array(out));
+        }
+        while s.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(J::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<J, E> {
+        Ok(if self.1 { J::Bool(b) } else { J::Null })
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<J, E> {
+        Ok(if self.1 { J::Number(n.into()) } else { J::Null })
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<J, E> {
+        Ok(if self.1 { J::Number(n.into()) } else { J::Null })
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<J, E> {
+        Ok(match Number::from_f64(n) {
+            Some(n) if self.1 => J::Number(n),
+            _ => J::Null,
+        })
+    }
+    fn visit_str<E>(self, v: &str) -> Result<J, E> {
+        Ok(if self.1 {
+            J::String(v.to_owned())
+        } else {
+            J::Null
+        })
+    }
+    fn visit_string<E>(self, v: String) -> Result<J, E> {
+        Ok(if self.1 { J::String(v) } else { J::Null })
+    }
+    fn visit_unit<E>(self) -> Result<J, E> {
+        Ok(J::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_serde_json_value() {
+        for s in [
+            r#"{"b":1,"a":[1.5,"x\n\"y",null,true,{"z":-3,"a":{}}],"b":2}"#,
+            r#"[1e300, 18446744073709551615, -9223372036854775808, "é\u0000"]"#,
+            r#""plain""#,
+            "0.1",
+        ] {
+            let want: Value = serde_json::from_str(s).unwrap();
+            let mut de = serde_json::Deserializer::from_str(s);
+            let got = Whole.deserialize(&mut de).unwrap();
+            assert_eq!(got.to_string(), want.to_string());
+            assert_eq!(got.to_value(), want);
+        }
+    }
+
+    #[test]
+    fn records_are_pruned_and_lookups_take_the_last_duplicate() {
+        let line = r#"{"type":"user","junk":{"deep":[1,2]},"toolUseResult":{"agentId":"a","stdout":"big"},"message":{"role":"user","content":"hi"},"type":"assistant"}"#;
+        let r = parse_record(line).unwrap();
+        assert_eq!(r.get("type").and_then(J::as_str), Some("assistant"));
+        assert!(r.get("junk").is_none());
+        let tur = r.get("toolUseResult").unwrap();
+        assert_eq!(tur.get("agentId").and_then(J::as_str), Some("a"));
+        assert!(tur.get("stdout").is_none());
+        let msg = r.get("message").unwrap();
+        assert!(msg.get("role").is_none());
+        assert_eq!(msg.get("content").and_then(J::as_str), Some("hi"));
+        // a string `toolUseResult` (an error text) is never read: null
+        let r = parse_record(r#"{"type":"user","toolUseResult":"Error: x"}"#).unwrap();
+        assert!(r.get("toolUseResult").unwrap().is_null());
+        // not an object: kept whole for the importer to report
+        assert_eq!(parse_record("[1,2]").unwrap().to_string(), "[1,2]");
+        assert!(parse_record("{\"type\":").is_err());
+    }
+}
