@@ -395,6 +395,8 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                     .or_else(|| m.get("usage"))
                     .filter(|u| u.is_object());
                 if let Some(u) = usage {
+                    // counts of the wrong type are errors even when one is missing
+                    let tokens = openai_usage(&at, u, &format!("{field}.usage"))?;
                     if let Some(k) = openai_usage_gap(u) {
                         trace.warn(Warning::at(
                             crate::model::WarningCode::NoUsage,
@@ -403,7 +405,7 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
                             None,
                         ));
                     } else {
-                        s.tokens = openai_usage(&at, u, &format!("{field}.usage"))?;
+                        s.tokens = tokens;
                     }
                     usage_seen = true;
                 }

@@ -340,18 +340,19 @@ fn events_to_steps(trace: &mut Trace, at: &At, events: &[Value], legacy: bool) -
                             if let Some(r) = resp {
                                 s.model =
                                     r.get("model").and_then(Value::as_str).map(str::to_string);
-                                if let Some(u) = r.get("usage").filter(|u| u.is_object())
-                                    && let Some(k) = openai_usage_gap(u)
-                                {
-                                    null_usage.push(format!(
-                                        "{f}.tool_call_metadata.model_response.usage.{k}"
-                                    ));
-                                } else if let Some(u) = r.get("usage").filter(|u| u.is_object()) {
-                                    s.tokens = openai_usage(
+                                if let Some(u) = r.get("usage").filter(|u| u.is_object()) {
+                                    // counts of the wrong type are errors even when one is missing
+                                    let tokens = openai_usage(
                                         at,
                                         u,
                                         &format!("{f}.tool_call_metadata.model_response.usage"),
                                     )?;
+                                    match openai_usage_gap(u) {
+                                        Some(k) => null_usage.push(format!(
+                                            "{f}.tool_call_metadata.model_response.usage.{k}"
+                                        )),
+                                        None => s.tokens = tokens,
+                                    }
                                 }
                                 let msg = r
                                     .get("choices")

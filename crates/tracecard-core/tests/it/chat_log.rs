@@ -268,7 +268,15 @@ fn malformed_input() {
     assert!(imp(br#"[1]"#).is_err());
     let t = imp(br#"[{"role":"narrator","content":"x"},{"role":"tool","tool_call_id":"nope","content":"y"}]"#).unwrap();
     let codes: Vec<_> = t[0].warnings.iter().map(|w| w.code.as_str()).collect();
-    assert_eq!(codes, ["unknown_record", "orphan_tool_output", "no_usage"]);
+    assert_eq!(
+        codes,
+        [
+            "unknown_record",
+            "orphan_tool_output",
+            "no_usage",
+            "empty_session"
+        ]
+    );
 }
 
 /// Every fixture of these formats is detected as its own format; fixtures of other

@@ -319,9 +319,15 @@ fn malformed_input() {
     );
     let t = imp(text.as_bytes()).unwrap();
     let codes: Vec<_> = t[0].warnings.iter().map(|w| w.code.as_str()).collect();
+    // nothing but a header and unknown records: the card says it is empty
     assert_eq!(
         codes,
-        ["truncated_line", "unknown_record", "unknown_record"]
+        [
+            "truncated_line",
+            "unknown_record",
+            "unknown_record",
+            "empty_session"
+        ]
     );
     // an output without a call, a request without usage
     let text = format!(

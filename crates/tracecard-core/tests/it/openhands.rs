@@ -272,7 +272,10 @@ fn malformed_input() {
     // unknown events and orphan observations are warnings; truncated JSONL tail too
     let t = imp("x.json", br#"[{"id":0,"source":"user","mystery":1},{"id":1,"source":"agent","observation":"run","cause":77,"content":"x"},{"id":2,"source":"agent","observation":"run","content":"y"}]"#).unwrap();
     let codes: Vec<_> = t[0].warnings.iter().map(|w| w.code.as_str()).collect();
-    assert_eq!(codes, ["unknown_record", "orphan_tool_output"]);
+    assert_eq!(
+        codes,
+        ["unknown_record", "orphan_tool_output", "empty_session"]
+    );
     let t = imp(
         "x.jsonl",
         b"{\"history\":[],\"success\":false}\n{\"history\":[",

@@ -216,9 +216,15 @@ fn malformed_input() {
     // unknown extras are ignored; a mismatch is a warning
     let t = imp(br#"{"trajectory":[{"action":"ls","observation":"a","response":"r"}],"history":[],"info":{"model_stats":{"api_calls":3,"instance_cost":0.5,"tokens_sent":10,"tokens_received":2}},"new_field":1}"#).unwrap();
     let codes: Vec<_> = t[0].warnings.iter().map(|w| w.code.as_str()).collect();
+    // an empty history beside a trajectory is said too
     assert_eq!(
         codes,
-        ["unknown_model", "api_calls_mismatch", "apportioned_tokens"]
+        [
+            "unknown_model",
+            "api_calls_mismatch",
+            "history_mismatch",
+            "apportioned_tokens"
+        ]
     );
     let card = Compiler::new().compile(&t[0]).unwrap();
     assert_eq!(card.reported_cost_usd.unwrap().to_string(), "0.5");
