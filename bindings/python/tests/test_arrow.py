@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pyarrow.compute as pc
 import polars as pl
 import pytest
 
@@ -53,7 +54,7 @@ def test_compile_many_matches_the_cards(fixtures: Path) -> None:
     assert sessions.column("total_cost_usd").to_pylist() == [c.total_cost_usd for c in cards]
     assert all(isinstance(v, Decimal) for v in sessions.column("total_cost_usd").to_pylist())
     flagged = [(c.session_id, s.id) for c in cards for s in c.steps if s.redundant]
-    got = steps.filter(pa.compute.field("redundant"))
+    got = steps.filter(pc.field("redundant"))
     assert list(zip(got.column("session_id").to_pylist(), got.column("step_id").to_pylist())) == flagged
     # card.to_arrow() gives the same rows, card by card
     one = pa.concat_tables([pa.table(c.to_arrow().steps) for c in cards])

@@ -25,6 +25,8 @@ Run the example: ``python -m tracecard.spark SRC OUT`` (local mode, all cores). 
 cluster, tracecard must be installed in the executors' Python (``PYSPARK_PYTHON``).
 """
 
+# mypy: disable-error-code="import-not-found,unused-ignore"
+# (pyspark / ray are optional: installed only by `make test-scale`)
 from __future__ import annotations
 
 import os
