@@ -639,35 +639,7 @@ fn report(
     opts: &tracecard_report::Options,
 ) -> Result<ExitCode, Failure> {
     // like `compile`: a file that cannot be read is reported, the others still go in
-    let mut traces = Vec::new();
-    let mut failed = 0usize;
-    for p in paths {
-        let files = if p.is_dir() {
-            let (found, notes) = import::discover_noting(p)?;
-            for n in notes {
-                eprintln!("note: {n}");
-            }
-            found.into_iter().map(|f| (f, false)).collect()
-        } else {
-            vec![(p.clone(), true)]
-        };
-        for (f, explicit) in files {
-            let fmt = match from {
-                Some(x) => Ok(Some(x)),
-                None => import::detect(&f),
-            };
-            match fmt.and_then(|fmt| match fmt {
-                None if !explicit => Ok(Vec::new()),
-                _ => import::load(&f, fmt),
-            }) {
-                Ok(ts) => traces.extend(ts),
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("error: {e}");
-                }
-            }
-        }
-    }
+    let (traces, mut failed) = load_each(paths, from)?;
     if traces.is_empty() {
         return Err("no trace to report".into());
     }
