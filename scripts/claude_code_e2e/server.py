@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 OUT = sys.argv[1]
@@ -91,6 +92,9 @@ def script(body):
             return [tool("Bash", {"command": "grep -c TODO notes.txt", "description": "Count TODOs"})]
         return [say("Both changes were refused; notes.txt has its TODO count checked. Done.")]
     if "MAIN-GUARD" in first:
+        # a model takes a while: Claude Code writes its transcript in batches, and the
+        # hook reads the transcript, so an instant reply would race the writes
+        time.sleep(1.0)
         notes = os.path.join(WORK, "notes.txt")
         if k == 0:
             return [tool("Read", {"file_path": notes})]
