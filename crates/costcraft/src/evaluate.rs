@@ -4,12 +4,14 @@
 //! were active ([`ACTIVE_RULES_KEY`]), the per-lane ablation.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tracecard_core::{Compiler, OutcomeStatus, Trace, TraceCard, Usd};
 
 use crate::distill::Action;
+use crate::error::Error;
 
 /// Trace metadata key naming the rules active in a treated run: rule ids of
 /// `rules.yaml`, comma- or whitespace-separated, or a JSON array of strings. An
@@ -31,6 +33,76 @@ pub fn active_rules(metadata: &BTreeMap<String, String>) -> Option<Vec<String>> 
             .map(str::to_owned)
             .collect(),
     )
+}
+
+/// One line of a `tracecard guard --log` file, as [`read_guard_log`] reads it
+/// (other fields are ignored).
+#[derive(Debug, Clone, Deserialize)]
+struct GuardLogLine {
+    session_id: String,
+    active_rules: Vec<String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// The rules active per session, from `tracecard guard --log` files: session id →
+/// the union of the `active_rules` of its lines. A session whose lines were all
+/// written under `--dry-run` ran with no rule able to deny: its set is empty (the
+/// `no rules` lane). Blank lines are skipped; any other bad line (not JSON, no
+/// `session_id`, no `active_rules`, as written by a guard before they were
+/// logged) is a parse error naming the file, the line and the field.
+pub fn read_guard_log(path: &Path) -> crate::Result<BTreeMap<String, BTreeSet<String>>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (i, l) in text.lines().enumerate() {
+        let line = Some(i as u64 + 1);
+        let l = l.trim();
+        if l.is_empty() {
+            continue;
+        }
+        let mut de = serde_json::Deserializer::from_str(l);
+        let r: GuardLogLine = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let field = e.path().to_string();
+            let msg = e.into_inner().to_string();
+            if field == "." {
+                Error::parse(path, line, msg)
+            } else {
+                Error::parse(path, line, format!("field {field}: {msg}"))
+            }
+        })?;
+        if r.session_id.is_empty() {
+            return Err(Error::parse(path, line, "field session_id: empty"));
+        }
+        let set = out.entry(r.session_id).or_default();
+        if !r.dry_run {
+            set.extend(r.active_rules);
+        }
+    }
+    Ok(out)
+}
+
+/// Set [`ACTIVE_RULES_KEY`] on every trace from guard logs ([`read_guard_log`],
+/// merged): a session with log lines gets their rules (a JSON array, sorted), a
+/// session without any gets an empty value (it ran without the guard: the `no
+/// rules` lane). Traces that already carry the key keep it. Returns how many
+/// traces had log lines.
+pub fn attach_guard_logs(traces: &mut [Trace], logs: &BTreeMap<String, BTreeSet<String>>) -> usize {
+    let mut hit = 0;
+    for t in traces.iter_mut() {
+        if t.metadata.contains_key(ACTIVE_RULES_KEY) {
+            continue;
+        }
+        let ids: Vec<&String> = match logs.get(&t.session_id) {
+            Some(ids) => {
+                hit += 1;
+                ids.iter().collect()
+            }
+            None => Vec::new(),
+        };
+        let v = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+        t.metadata.insert(ACTIVE_RULES_KEY.into(), v);
+    }
+    hit
 }
 
 /// The action of a rule id, from its prefix.
@@ -396,6 +468,62 @@ mod tests {
         assert_eq!(active_rules(&m).unwrap(), Vec::<String>::new());
         assert_eq!(rule_action("preserve-x"), Some(Action::Preserve));
         assert_eq!(rule_action("x"), None);
+    }
+
+    #[test]
+    fn guard_log_lines_union_dry_run_and_field_errors() {
+        let dir = std::env::temp_dir().join(format!("costcraft-guard-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("guard.jsonl");
+        std::fs::write(
+            &p,
+            concat!(
+                r#"{"session_id":"a","decision":"allow","active_rules":["prune-x"],"dry_run":false}"#,
+                "\n\n",
+                r#"{"session_id":"a","decision":"deny","active_rules":["prune-y","prune-x"],"dry_run":false,"future":1}"#,
+                "\n",
+                r#"{"session_id":"b","decision":"would_deny","active_rules":["prune-x"],"dry_run":true}"#,
+                "\n",
+            ),
+        )
+        .unwrap();
+        let logs = read_guard_log(&p).unwrap();
+        assert_eq!(logs["a"].iter().collect::<Vec<_>>(), ["prune-x", "prune-y"]);
+        assert!(logs["b"].is_empty(), "dry run: no rule could deny");
+        let mut traces: Vec<Trace> = ["a", "b", "c"]
+            .iter()
+            .map(|id| {
+                let mut t = Trace::new(*id, "test");
+                t.metadata.insert("x".into(), "y".into());
+                t
+            })
+            .collect();
+        assert_eq!(attach_guard_logs(&mut traces, &logs), 2);
+        let got: Vec<Option<Vec<String>>> =
+            traces.iter().map(|t| active_rules(&t.metadata)).collect();
+        assert_eq!(
+            got,
+            [
+                Some(vec!["prune-x".to_string(), "prune-y".to_string()]),
+                Some(vec![]),
+                Some(vec![])
+            ]
+        );
+        // a line of an older guard (no active_rules), a wrong type: file, line, field
+        std::fs::write(
+            &p,
+            "{\"session_id\":\"a\",\"active_rules\":[]}\n{\"session_id\":\"a\",\"decision\":\"allow\"}\n",
+        )
+        .unwrap();
+        let e = read_guard_log(&p).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Parse);
+        let m = e.to_string();
+        assert!(m.starts_with(&format!("{}:2: ", p.display())), "{m}");
+        assert!(m.contains("active_rules"), "{m}");
+        std::fs::write(&p, "{\"session_id\":\"a\",\"active_rules\":[1]}\n").unwrap();
+        let m = read_guard_log(&p).unwrap_err().to_string();
+        assert!(m.contains(":1: field active_rules[0]: invalid type"), "{m}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -491,7 +491,10 @@ pub struct HookOutcome {
     pub decision: Decision,
     /// What to print on stdout (the deny JSON), `None` to allow silently.
     pub stdout: Option<String>,
-    /// One JSONL log line.
+    /// One JSONL log line: `session_id`, `tool_use_id`, `tool_name`, `agent_id`,
+    /// `decision`, `rule_id`, `after`, `reason`, and `active_rules` (the ids of
+    /// the rules this guard may deny with, whatever the decision) and `dry_run`,
+    /// which `evaluate --guard-log` reads ([`crate::evaluate::read_guard_log`]).
     pub log: String,
 }
 
@@ -553,6 +556,8 @@ pub fn hook(guard: &Guard, stdin: &str, dry_run: bool) -> Result<HookOutcome, St
         "rule_id": decision.rule_id,
         "after": decision.after,
         "reason": decision.reason,
+        "active_rules": guard.active_rules(),
+        "dry_run": dry_run,
     })
     .to_string();
     let stdout = (!decision.allowed && !dry_run).then(|| deny_json(&decision.reason));

@@ -256,6 +256,11 @@ pub struct EvaluateArgs {
     /// Outcomes (JSONL) for either side.
     #[arg(long, value_name = "FILE")]
     pub outcomes: Option<PathBuf>,
+    /// A `tracecard guard --log` file (repeatable): each treated session gets
+    /// `costcraft.active_rules` from its lines (by `session_id`); a treated
+    /// session without any line ran without the guard (the `no rules` lane).
+    #[arg(long = "guard-log", value_name = "FILE")]
+    pub guard_log: Vec<PathBuf>,
     /// Print the evaluation as JSON.
     #[arg(long)]
     pub json: bool,
@@ -268,19 +273,31 @@ pub struct EvaluateArgs {
 pub fn evaluate(a: EvaluateArgs) -> Result<ExitCode, Failure> {
     let table = load_prices(a.prices.as_deref())?;
     let compiler = Compiler::new().prices(&table).analyze(false);
-    let side = |paths: &[PathBuf]| -> Result<Vec<costcraft::evaluate::Run>, Failure> {
-        let mut traces = load_all(paths, None)?;
-        if let Some(f) = &a.outcomes {
-            let records = costcraft::outcomes::read_outcomes(f)?;
-            costcraft::outcomes::apply_outcomes(&mut traces, &records);
+    let mut logs: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for f in &a.guard_log {
+        for (sid, ids) in costcraft::evaluate::read_guard_log(f)? {
+            logs.entry(sid).or_default().extend(ids);
         }
-        let out: Result<Vec<_>, costcraft::Error> = traces
-            .into_par_iter()
-            .map(|t| costcraft::evaluate::Run::compile(t, &compiler))
-            .collect();
-        Ok(out?)
-    };
-    let e = costcraft::evaluate::evaluate_runs(&side(&a.baseline)?, &side(&a.treated)?);
+    }
+    let side =
+        |paths: &[PathBuf], treated: bool| -> Result<Vec<costcraft::evaluate::Run>, Failure> {
+            let mut traces = load_all(paths, None)?;
+            if let Some(f) = &a.outcomes {
+                let records = costcraft::outcomes::read_outcomes(f)?;
+                costcraft::outcomes::apply_outcomes(&mut traces, &records);
+            }
+            if treated && !a.guard_log.is_empty() {
+                costcraft::evaluate::attach_guard_logs(&mut traces, &logs);
+            }
+            let out: Result<Vec<_>, costcraft::Error> = traces
+                .into_par_iter()
+                .map(|t| costcraft::evaluate::Run::compile(t, &compiler))
+                .collect();
+            Ok(out?)
+        };
+    let e =
+        costcraft::evaluate::evaluate_runs(&side(&a.baseline, false)?, &side(&a.treated, true)?);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&e)?);
         return Ok(ExitCode::SUCCESS);
