@@ -80,8 +80,8 @@ test-e2e: claude-code-cli ## Run the real Claude Code CLI offline (scripted API 
 test-node: ## npm ci (dev tools), napi debug build, then node --test
 	$(MAKE) --no-print-directory -C $(NODE_DIR) test
 
-guard-study: ## Transfer study of the guard at full size (48 training, 2x100 evaluation sessions)
-	$(CARGO) run --locked --release -q -p guard-study -- --train 48 --eval 100
+guard-study: ## Transfer study of the guard at full size (48 training, 2x100 evaluation sessions), then the savings ceiling per waste category
+	$(CARGO) run --locked --release -q -p guard-study -- --train 48 --eval 100 --ceiling
 
 lint: ## rustfmt check and clippy with warnings denied
 	$(CARGO) fmt --all --check

@@ -578,3 +578,239 @@ pub fn per_rule(s: &Study, rules: &RuleSet) -> Vec<RuleRow> {
     }
     out
 }
+
+/// The waste categories of the ceiling (ops-agent design roles of removable
+/// steps), in table order.
+pub const CATEGORIES: &[(ops_agent::Role, &str)] = &[
+    (
+        ops_agent::Role::RedundantRecheck,
+        "duplicate read (nothing changed)",
+    ),
+    (ops_agent::Role::UnusedExplore, "unused read / search / ls"),
+    (ops_agent::Role::IgnoredSubagent, "ignored sub-agent"),
+    (ops_agent::Role::DeadStore, "dead store (write overwritten)"),
+    (ops_agent::Role::FailedAttempt, "failed attempt (retried)"),
+    (
+        ops_agent::Role::CoincidentDefault,
+        "decision input equal to the default",
+    ),
+];
+
+/// One category of the ceiling on one split.
+#[derive(Debug, Clone, Serialize)]
+pub struct CeilingRow {
+    /// Category name ([`CATEGORIES`]), or `all` for the joint figures.
+    pub category: String,
+    /// Tool calls / spawns of the category in the jointly removable sets.
+    pub calls: usize,
+    /// Saved by removing the category's calls of the joint sets (true replay).
+    pub saved_usd: Usd,
+    /// The part of them whose prefix-causal signature no needed call shares.
+    pub catchable_calls: usize,
+    /// Saved by removing only the catchable ones (true replay).
+    pub catchable_saved_usd: Usd,
+    /// Calls of the category the enforced guard denied (its prune-rule lane).
+    pub enforced_denies: usize,
+    /// Saved by removing only those (true replay).
+    pub enforced_saved_usd: Usd,
+}
+
+/// The savings ceiling of a guard on one split.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ceiling {
+    /// `seen kinds` or `unseen kinds`.
+    pub split: String,
+    /// Sessions.
+    pub sessions: usize,
+    /// Baseline cost.
+    pub baseline_usd: Usd,
+    /// Saved by removing every step whose role is removable, model calls too
+    /// (greedy joint set kept only while the outcome is unchanged).
+    pub any_step_saved_usd: Usd,
+    /// Per category, then `all`: tool calls and spawns only (what a `PreToolUse`
+    /// guard can deny).
+    pub rows: Vec<CeilingRow>,
+}
+
+/// The greedy jointly removable subset of `cands` (in id order): a step joins
+/// while the session's outcome stays the baseline's (true replay).
+fn joint(seed: u64, cands: &[u32]) -> BTreeSet<u32> {
+    let all: BTreeSet<u32> = cands.iter().copied().collect();
+    if ops_agent::keeps_outcome(seed, &all) {
+        return all;
+    }
+    let mut j = BTreeSet::new();
+    for &c in cands {
+        j.insert(c);
+        if !ops_agent::keeps_outcome(seed, &j) {
+            j.remove(&c);
+        }
+    }
+    j
+}
+
+/// How much of a split's cost a `PreToolUse` guard could save at most, and how
+/// much of that a prefix-causal rule at the signature resolution of
+/// [`costcraft::signature::signatures`] could catch at all: a removable call is
+/// catchable when no call of the split with the same signature is needed
+/// (removing it alone changes the outcome) — an oracle over the split itself, so
+/// an upper bound for rules learnt elsewhere. `guard`: what the enforced rules
+/// deny of each category.
+pub fn ceiling(split: &str, seeds: &[u64], guard: &Guard) -> Ceiling {
+    struct S {
+        seed: u64,
+        base: Usd,
+        joint: BTreeSet<u32>,
+        needed: BTreeSet<u32>,
+        denied: BTreeSet<u32>,
+        roles: Vec<ops_agent::Role>,
+        sigs: Vec<Option<String>>,
+    }
+    let classes = guard.classes();
+    let mut sessions = Vec::new();
+    let mut any_saved = Usd::ZERO;
+    for &seed in seeds {
+        let base = ops_agent::run(seed, &BTreeSet::new());
+        let c = cost(&base.trace);
+        let removable = |s: &tracecard_core::Step| base.roles[s.id.index()].removable();
+        let any: Vec<u32> = base
+            .trace
+            .steps
+            .iter()
+            .filter(|s| removable(s))
+            .map(|s| s.id.0)
+            .collect();
+        let any = joint(seed, &any);
+        any_saved += c - cost(&ops_agent::run(seed, &any).trace);
+        let calls: Vec<u32> = base
+            .trace
+            .steps
+            .iter()
+            .filter(|s| {
+                matches!(s.kind, StepKind::ToolUse | StepKind::SubagentSpawn) && removable(s)
+            })
+            .map(|s| s.id.0)
+            .collect();
+        let sigs = costcraft::signature::signatures(&base.trace, classes)
+            .into_iter()
+            .map(|m| {
+                m.filter(|m| m.enforceable()).map(|mut m| {
+                    m.intervening_tools.clear();
+                    m.key()
+                })
+            })
+            .collect();
+        let needed = base
+            .trace
+            .steps
+            .iter()
+            .filter(|s| matches!(s.kind, StepKind::ToolUse | StepKind::SubagentSpawn))
+            .map(|s| s.id.0)
+            .filter(|&id| !ops_agent::keeps_outcome(seed, &BTreeSet::from([id])))
+            .collect();
+        let denied = guarded_run(seed, &Decider::Guard(guard))
+            .1
+            .into_iter()
+            .map(|d| d.0)
+            .collect();
+        sessions.push(S {
+            seed,
+            base: c,
+            needed,
+            denied,
+            joint: joint(seed, &calls),
+            roles: base.roles,
+            sigs,
+        });
+    }
+    // signatures of needed calls anywhere in the split
+    let mut needed: BTreeSet<&String> = BTreeSet::new();
+    for s in &sessions {
+        for (i, k) in s.sigs.iter().enumerate() {
+            if let Some(k) = k {
+                if s.needed.contains(&(i as u32 + 1)) {
+                    needed.insert(k);
+                }
+            }
+        }
+    }
+    let saved = |pick: &dyn Fn(&S, u32) -> bool, enforced: bool| -> (usize, Usd) {
+        let mut n = 0;
+        let mut usd = Usd::ZERO;
+        for s in &sessions {
+            let from = if enforced { &s.denied } else { &s.joint };
+            let r: BTreeSet<u32> = from.iter().copied().filter(|&id| pick(s, id)).collect();
+            n += r.len();
+            if !r.is_empty() {
+                usd += s.base - cost(&ops_agent::run(s.seed, &r).trace);
+            }
+        }
+        (n, usd)
+    };
+    let catchable = |s: &S, id: u32| {
+        s.sigs[id as usize - 1]
+            .as_ref()
+            .is_some_and(|k| !needed.contains(k))
+    };
+    let mut rows = Vec::new();
+    for (role, name) in CATEGORIES
+        .iter()
+        .map(|(r, n)| (Some(*r), *n))
+        .chain([(None, "all (any role)")])
+    {
+        let in_cat = |s: &S, id: u32| role.is_none_or(|r| s.roles[id as usize - 1] == r);
+        let (calls, saved_usd) = saved(&|s, id| in_cat(s, id), false);
+        let (catchable_calls, catchable_saved_usd) =
+            saved(&|s, id| in_cat(s, id) && catchable(s, id), false);
+        let (enforced_denies, enforced_saved_usd) = saved(&|s, id| in_cat(s, id), true);
+        rows.push(CeilingRow {
+            category: name.to_string(),
+            calls,
+            saved_usd,
+            catchable_calls,
+            catchable_saved_usd,
+            enforced_denies,
+            enforced_saved_usd,
+        });
+    }
+    Ceiling {
+        split: split.to_string(),
+        sessions: sessions.len(),
+        baseline_usd: sessions.iter().map(|s| s.base).sum(),
+        any_step_saved_usd: any_saved,
+        rows,
+    }
+}
+
+/// The ceilings as a Markdown table.
+pub fn render_ceiling(cs: &[Ceiling]) -> String {
+    let mut out = String::from(
+        "| split | category | calls | saved (true replay) | share | prefix-causal catchable calls | catchable saved | share | enforced denies | enforced saved | share |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for c in cs {
+        let pct = |u: Usd| 100.0 * u.nanos() as f64 / c.baseline_usd.nanos().max(1) as f64;
+        out.push_str(&format!(
+            "| {} | any removable step, model calls too | – | ${:.4} | {:.1}% | – | – | – | – | – | – |\n",
+            c.split,
+            c.any_step_saved_usd.to_f64(),
+            pct(c.any_step_saved_usd)
+        ));
+        for r in &c.rows {
+            out.push_str(&format!(
+                "| {} | {} | {} | ${:.4} | {:.1}% | {} | ${:.4} | {:.1}% | {} | ${:.4} | {:.1}% |\n",
+                c.split,
+                r.category,
+                r.calls,
+                r.saved_usd.to_f64(),
+                pct(r.saved_usd),
+                r.catchable_calls,
+                r.catchable_saved_usd.to_f64(),
+                pct(r.catchable_saved_usd),
+                r.enforced_denies,
+                r.enforced_saved_usd.to_f64(),
+                pct(r.enforced_saved_usd)
+            ));
+        }
+    }
+    out
+}

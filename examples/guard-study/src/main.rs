@@ -1,4 +1,6 @@
-//! `guard-study [--train N] [--eval N] [--json]`: print the transfer study table.
+//! `guard-study [--train N] [--eval N] [--json] [--per-rule] [--ceiling]`: print
+//! the transfer study table (`--per-rule`: each prune rule enforced alone;
+//! `--ceiling`: how much a guard could save at most, per waste category).
 
 use std::process::ExitCode;
 
@@ -11,6 +13,7 @@ fn main() -> ExitCode {
     };
     let mut json = false;
     let mut per_rule = false;
+    let mut ceiling = false;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -32,8 +35,11 @@ fn main() -> ExitCode {
             },
             "--json" => json = true,
             "--per-rule" => per_rule = true,
+            "--ceiling" => ceiling = true,
             _ => {
-                eprintln!("usage: guard-study [--train N] [--eval N] [--json]");
+                eprintln!(
+                    "usage: guard-study [--train N] [--eval N] [--json] [--per-rule] [--ceiling]"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -58,6 +64,16 @@ fn main() -> ExitCode {
                 r.saved_usd.to_f64()
             );
         }
+    }
+    if ceiling {
+        let rules = guard_study::distil(&s.train_seeds);
+        let g = costcraft::guard::Guard::new(&rules, &Default::default());
+        let cs = [
+            guard_study::ceiling("seen kinds", &s.seen_seeds, &g),
+            guard_study::ceiling("unseen kinds", &s.unseen_seeds, &g),
+        ];
+        println!();
+        print!("{}", guard_study::render_ceiling(&cs));
     }
     ExitCode::SUCCESS
 }
