@@ -136,3 +136,55 @@ fn e2e_compile_transcript_and_telemetry_paths() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The one main transcript of a scenario.
+fn transcript(scenario: &str) -> PathBuf {
+    let t = root().join(scenario).join("transcript");
+    let main: Vec<PathBuf> = std::fs::read_dir(&t)
+        .unwrap_or_else(|e| panic!("{}: {e}", t.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    assert_eq!(main.len(), 1, "one session in {}", t.display());
+    main[0].clone()
+}
+
+/// `evaluate --guard-log` on real sessions: the session run with `tracecard guard`
+/// as its hook is in the lane of the rules its log names, a session run without
+/// the guard (scenario `deny`) in `no rules`.
+#[test]
+#[ignore = "needs the real Claude Code CLI: make test-e2e"]
+fn e2e_evaluate_lanes_from_the_guard_log() {
+    let (g, d) = (transcript("guard"), transcript("deny"));
+    let log = root().join("guard").join("guard.jsonl");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tracecard"));
+    c.arg("evaluate");
+    for side in ["--baseline", "--treated"] {
+        c.arg(side).arg(&g).arg(side).arg(&d);
+    }
+    let out = c
+        .arg("--guard-log")
+        .arg(&log)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lanes: Vec<(&str, u64, u64)> = e["ablation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["lane"].as_str().unwrap(),
+                l["rules"].as_u64().unwrap(),
+                l["pairs"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lanes, [("all rules", 1, 1), ("no rules", 0, 1)], "{e}");
+}

@@ -50,6 +50,10 @@ fn e2e_guard_hook_denies_the_duplicate_read() {
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
+            // the rules the hook may deny with (the held-back one never), for
+            // `tracecard evaluate --guard-log`
+            assert_eq!(v["active_rules"], serde_json::json!([RULE]), "{l}");
+            assert_eq!(v["dry_run"], false, "{l}");
             (
                 v["tool_name"].as_str().unwrap().to_string(),
                 v["decision"].as_str().unwrap().to_string(),
