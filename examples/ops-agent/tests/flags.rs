@@ -123,6 +123,90 @@ fn replayed_flags_are_exact_and_jointly_removable() {
     }
 }
 
+/// A harness stricter than the agent's own verifier: it also fails any replay
+/// that removes two steps or more.
+struct NoPairs<'a>(tracecard_flagbench::AgentReplayer<'a, Ops>);
+
+impl tracecard_core::Replayer for NoPairs<'_> {
+    fn name(&self) -> &str {
+        "no-pairs"
+    }
+    fn replay(
+        &self,
+        trace: &Trace,
+        removed: &[tracecard_core::StepId],
+    ) -> tracecard_core::Result<Outcome> {
+        let mut out = self.0.replay(trace, removed)?;
+        if removed.len() >= 2 {
+            out.status = OutcomeStatus::Failure;
+        }
+        Ok(out)
+    }
+}
+
+/// No replay is held back for a final joint check: with a budget too small to
+/// test every dataflow flag, the flags no accepted replay covered become
+/// `unproven`, so whatever stays flagged was confirmed by a replay that removed it
+/// together with all the other flags (with the agent itself, and with a harness
+/// that rejects the dataflow's flags as a group).
+#[test]
+fn a_spent_budget_leaves_only_replayed_flags() {
+    let agent = Ops(ContentLevel::Full);
+    let mut demoted = 0;
+    for seed in REPORT..REPORT + 10 {
+        let trace = agent.baseline(seed);
+        let mk = || tracecard_flagbench::AgentReplayer {
+            agent: &agent,
+            seed,
+        };
+        let (plain, strict) = (mk(), NoPairs(mk()));
+        let replayers: [(&dyn tracecard_core::Replayer, &str); 2] =
+            [(&plain, "replay:ops-agent"), (&strict, "replay:no-pairs")];
+        for ((replayer, name), budget) in replayers
+            .into_iter()
+            .flat_map(|r| [2, 3, 4].map(|b| (r, b)))
+        {
+            let card = tracecard_core::Compiler::new()
+                .replayer(replayer)
+                .replay_budget(budget)
+                .compile(&trace)
+                .unwrap();
+            assert!(
+                card.replays_used.is_some_and(|n| n <= budget as u64),
+                "{seed}"
+            );
+            let flagged: BTreeSet<u32> = card
+                .steps
+                .iter()
+                .filter(|s| s.redundant)
+                .map(|s| s.id.0)
+                .collect();
+            for s in card.steps.iter().filter(|s| s.redundant) {
+                assert_eq!(
+                    s.confirmed_by.as_deref(),
+                    Some(name),
+                    "seed {seed} budget {budget} step {}",
+                    s.id
+                );
+            }
+            assert!(ops_agent::keeps_outcome(seed, &flagged), "{seed} {budget}");
+            if name == "replay:no-pairs" {
+                assert!(flagged.len() <= 1, "{seed} {budget} {flagged:?}");
+            }
+            demoted += card
+                .steps
+                .iter()
+                .filter(|s| {
+                    s.reason
+                        .as_deref()
+                        .is_some_and(|r| r.contains("replay budget ran out"))
+                })
+                .count();
+        }
+    }
+    assert!(demoted > 0);
+}
+
 /// The `ops-agent replay` binary as a `tracecard-replay/1` command, end to end:
 /// a session written to disk, loaded back, compiled with the command replayer.
 #[test]
