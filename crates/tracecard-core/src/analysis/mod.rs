@@ -187,15 +187,17 @@ impl Analysis {
 /// removal units, most expensive first) with as few replays as possible.
 ///
 /// It keeps a set of steps known to be removable *together* (`accepted`) and
-/// tries to grow it: all the dataflow-redundant units at once, then the unproven
-/// units in groups whose size adapts to how often groups failed so far. A group
-/// whose removal changes the outcome is bisected (when its first half passes, the
-/// second half is known to fail and is split without a replay); a single unit that
-/// fails is split in halves; a single step that fails is `needed`
-/// (`replay_rejected`). Every accepted set was itself replayed, so the result is
-/// jointly removable; what the budget did not reach keeps its dataflow verdict,
-/// and one last replay checks the final flagged set when it differs from the last
-/// accepted one.
+/// tries to grow it: all the dataflow-redundant units at once, then the other
+/// candidates in groups that all pass with probability about 0.6 under the
+/// priors ([`Analysis::replay_priors`]). A group whose removal changes the outcome
+/// is bisected (when its first half passes, the second half is known to fail and
+/// is split without a replay); a single step that fails is `needed`
+/// (`replay_rejected`). Units of several steps that fail are split in a second
+/// pass, testing only their leaves (the tool calls a kept model call would still
+/// make). Every accepted set was itself replayed, so the result is jointly
+/// removable; what the budget did not reach keeps its dataflow verdict, except
+/// dataflow flags no accepted replay covered: one last replay checks them with the
+/// accepted set when budget is left, else they become `unproven`.
 pub struct ReplayPlan<'a> {
     replayer: &'a dyn Replayer,
     trace: &'a Trace,
@@ -204,6 +206,19 @@ pub struct ReplayPlan<'a> {
     pub used: usize,
     budget: usize,
     warnings: Vec<Warning>,
+}
+
+/// What is known, before [`ReplayPlan::settle`] tests a group, about removing it
+/// together with the accepted set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Nothing: replay it.
+    Untested,
+    /// A replay showed (directly, or by deduction from two replays) that the outcome changes.
+    Failed,
+    /// Assumed to change the outcome (all the leaves of a unit that failed); never
+    /// makes a step `needed`.
+    AssumedFail,
 }
 
 /// What the replays decided.
@@ -230,9 +245,11 @@ impl ReplayPlan<'_> {
         }
     }
 
-    /// Replays left for tests, keeping one for the final joint check.
+    /// Replays left. None is kept back for a final joint check: every accepted set
+    /// was replayed, and dataflow flags no replay reached are demoted when the
+    /// budget is spent (see [`ReplayPlan::finish`]).
     fn left(&self) -> usize {
-        self.budget.saturating_sub(self.used + 1)
+        self.budget.saturating_sub(self.used)
     }
 
     fn keeps(&mut self, removed: &[StepId]) -> Result<bool> {
@@ -278,7 +295,7 @@ impl ReplayPlan<'_> {
         let (proven, mut open): (Vec<_>, Vec<_>) = units.into_iter().partition(|u| is_proven(u));
         let mut d = Decided::default();
         if !proven.is_empty() {
-            self.settle(proven, false, &mut d)?;
+            self.settle(proven, Known::Untested, &mut d)?;
         }
         // use edges between steps, to propagate what replays decide
         let n = prior.len();
@@ -308,34 +325,68 @@ impl ReplayPlan<'_> {
             }
             let group: Vec<Vec<StepId>> = open.drain(..take).collect();
             let (acc, rej) = (d.accepted.len(), d.rejected.len() + d.failed_units.len());
-            self.settle(group, false, &mut d)?;
+            self.settle(group, Known::Untested, &mut d)?;
             if d.accepted.len() > acc || d.rejected.len() + d.failed_units.len() > rej {
                 propagate(&base, &mut prior, &consumers, &to_sink, &d);
             }
         }
-        // second pass: which steps of the failed units are needed, as far as the
-        // budget goes (a unit is assumed to still fail with the larger accepted set)
+        // second pass: which steps of the failed units can go, as far as the budget
+        // goes. A unit's model calls and spawns cannot go without the steps they
+        // requested or ran (removing them is removing the unit, which failed), so
+        // only its leaves — the steps no other step of the unit depends on by id —
+        // are tested, most likely removable first; units whose best leaf is most
+        // likely removable go first. Removing all the leaves of a unit is assumed
+        // to fail as the unit did (it removes everything the unit's calls asked
+        // for), which saves one replay per unit; a leaf left failing only by that
+        // assumption is not marked needed.
         d.split_units = true;
         let failed = std::mem::take(&mut d.failed_units);
-        for unit in failed {
+        let mut producer = vec![false; prior.len()];
+        let mut work: Vec<(f64, Vec<Vec<StepId>>)> = Vec::new();
+        for unit in &failed {
+            for e in analysis
+                .edges
+                .iter()
+                .filter(|e| e.level == EvidenceLevel::Ids)
+            {
+                if let Some(c) = e.consumer_idx() {
+                    let (p, c) = (StepId::from_index(e.producer_idx()), StepId::from_index(c));
+                    if p != c && unit.contains(&p) && unit.contains(&c) {
+                        producer[p.index()] = true;
+                    }
+                }
+            }
+            let leaves: Vec<StepId> = unit
+                .iter()
+                .copied()
+                .filter(|id| !producer[id.index()])
+                .collect();
+            let mut subs = analysis.removal_units(&leaves);
+            subs.sort_by(|a, b| unit_prior(b, &prior).total_cmp(&unit_prior(a, &prior)));
+            let best = subs.first().map_or(0.0, |u| unit_prior(u, &prior));
+            work.push((best, subs));
+        }
+        // stable: ties keep the order in which the units failed
+        work.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, subs) in work {
             if self.left() == 0 {
                 break;
             }
-            self.settle(vec![unit], true, &mut d)?;
+            let known = if subs.len() > 1 {
+                Known::AssumedFail
+            } else {
+                Known::Untested
+            };
+            self.settle(subs, known, &mut d)?;
         }
         self.finish(analysis, d)
     }
 
     /// Try to add `group` (removal units) to the accepted set; bisect on failure.
-    /// `known_fail`: the outcome of removing it is already known to change.
-    fn settle(
-        &mut self,
-        mut group: Vec<Vec<StepId>>,
-        known_fail: bool,
-        d: &mut Decided,
-    ) -> Result<()> {
+    /// `known`: what is known about removing it together with the accepted set.
+    fn settle(&mut self, mut group: Vec<Vec<StepId>>, known: Known, d: &mut Decided) -> Result<()> {
         let flat: Vec<StepId> = group.concat();
-        if !known_fail {
+        if known == Known::Untested {
             if self.left() == 0 {
                 return Ok(());
             }
@@ -348,7 +399,10 @@ impl ReplayPlan<'_> {
             }
         }
         if flat.len() == 1 {
-            d.rejected.push(flat[0]);
+            // only a replay (direct or deduced from replays) makes a step needed
+            if known != Known::AssumedFail {
+                d.rejected.push(flat[0]);
+            }
             return Ok(());
         }
         if group.len() == 1 {
@@ -364,11 +418,16 @@ impl ReplayPlan<'_> {
         let second = group.split_off(group.len() / 2);
         let first_len: usize = group.iter().map(Vec::len).sum();
         let before = d.accepted.len();
-        self.settle(group, false, d)?;
+        self.settle(group, Known::Untested, d)?;
         // if the first half went in whole, removing the second as well is the test
-        // that already failed
+        // that already failed (or was assumed to)
         let first_all_in = d.accepted.len() - before == first_len;
-        self.settle(second, first_all_in, d)
+        let second_known = match (first_all_in, known) {
+            (false, _) => Known::Untested,
+            (true, Known::AssumedFail) => Known::AssumedFail,
+            (true, _) => Known::Failed,
+        };
+        self.settle(second, second_known, d)
     }
 
     fn finish(&mut self, analysis: &mut Analysis, d: Decided) -> Result<()> {
@@ -381,8 +440,14 @@ impl ReplayPlan<'_> {
                     && !d.rejected.contains(id)
             })
             .collect();
+        // dataflow flags no accepted replay covered: one last replay checks them with
+        // the accepted set; with the budget spent they are demoted (unchecked), so
+        // the flagged set is always one that was replayed
         let mut demote_untested = false;
-        if !untested.is_empty() {
+        let spent = self.used >= self.budget;
+        if !untested.is_empty() && spent {
+            demote_untested = true;
+        } else if !untested.is_empty() {
             let mut all = d.accepted.clone();
             all.extend(&untested);
             all.sort_unstable();
@@ -404,9 +469,11 @@ impl ReplayPlan<'_> {
                 f.confirmed_by = Some(name.clone());
             } else if demote_untested && untested.contains(&id) {
                 f.verdict = Verdict::Unproven;
-                f.reason = Some(
-                    "flagged by dataflow, but removing the flagged steps together changed the outcome under replay".into(),
-                );
+                f.reason = Some(if spent {
+                    "flagged by dataflow, but the replay budget ran out before removing it together with the confirmed steps was checked".into()
+                } else {
+                    "flagged by dataflow, but removing the flagged steps together changed the outcome under replay".into()
+                });
                 f.confirmed_by = None;
             }
         }
@@ -420,7 +487,16 @@ impl ReplayPlan<'_> {
                 ),
             ));
         }
-        if demote_untested {
+        if demote_untested && spent {
+            self.warnings.push(Warning::new(
+                crate::model::WarningCode::ReplayRejected,
+                format!(
+                    "replayer `{}`: the replay budget ran out before the flags {} were checked together with the confirmed ones; they are unproven",
+                    self.replayer.name(),
+                    join(&untested)
+                ),
+            ));
+        } else if demote_untested {
             self.warnings.push(Warning::new(
                 crate::model::WarningCode::ReplayRejected,
                 format!(
