@@ -229,14 +229,84 @@ const PROGRESS_DATA: &[&str] = &["type", "agentId", "message"];
 /// Parse one line: a record object pruned to what the importer reads; any other
 /// JSON value is kept whole (the importer reports it).
 pub(crate) fn parse_record(line: &str) -> serde_json::Result<J> {
+    parse(line, false)
+}
+
+/// Parse one line for the stream split: a record object pruned to [`HEAD`] (the
+/// other fields the importer reads are checked as [`parse_record`] checks them,
+/// so a bad line fails here, but not kept); any other JSON value is kept whole.
+pub(crate) fn parse_head(line: &str) -> serde_json::Result<J> {
+    parse(line, true)
+}
+
+fn parse(line: &str, head: bool) -> serde_json::Result<J> {
     let mut de = serde_json::Deserializer::from_str(line);
     let v = if line.trim_start().starts_with('{') {
-        Pick(Some(RECORD), true, Some(Nested::Record)).deserialize(&mut de)?
+        Pick(Some(RECORD), true, Some(Nested::Record), head).deserialize(&mut de)?
     } else {
         Whole.deserialize(&mut de)?
     };
     de.end()?;
     Ok(v)
+}
+
+/// Top-level record fields the stream split reads ([`parse_head`]).
+const HEAD: &[&str] = &[
+    "type",
+    "uuid",
+    "parentUuid",
+    "isSidechain",
+    "timestamp",
+    "toolUseResult",
+    "data",
+    "parentToolUseID",
+];
+
+/// Checks a value as [`Whole`] parses it (same errors, same depth limit) and
+/// keeps nothing.
+#[derive(Clone, Copy)]
+struct Check;
+
+impl<'de> DeserializeSeed<'de> for Check {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Check {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        while m.next_key_seed(KeySeed(Some(&[])))?.is_some() {
+            m.next_value_seed(Check)?;
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<(), A::Error> {
+        while s.next_element_seed(Check)?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 /// What to do with the kept fields of a pruned object.
@@ -284,15 +354,16 @@ struct Whole;
 impl<'de> DeserializeSeed<'de> for Whole {
     type Value = J;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<J, D::Error> {
-        d.deserialize_any(Pick(None, true, None))
+        d.deserialize_any(Pick(None, true, None, false))
     }
 }
 
 /// An object reduced to the `.0` fields (all when `None`). Any other JSON value is
 /// kept as it is when `.1` (so a wrong type is still reported), else it becomes
 /// `null` (read only when it is an object). `.2`: how kept fields are pruned.
+/// `.3`: head mode ([`parse_head`]): records keep only their [`HEAD`] fields.
 #[derive(Clone, Copy)]
-struct Pick(Option<&'static [&'static str]>, bool, Option<Nested>);
+struct Pick(Option<&'static [&'static str]>, bool, Option<Nested>, bool);
 
 impl<'de> DeserializeSeed<'de> for Pick {
     type Value = J;
@@ -313,24 +384,32 @@ impl<'de> Visitor<'de> for Pick {
                 m.next_value::<IgnoredAny>()?;
                 continue;
             };
+            let head = self.3;
+            if head && matches!(self.2, Some(Nested::Record)) && !HEAD.contains(&k.as_ref()) {
+                m.next_value_seed(Check)?;
+                continue;
+            }
             let v = match (self.2, k.as_ref()) {
                 (Some(Nested::Record), "message") => {
-                    m.next_value_seed(Pick(Some(MESSAGE), true, Some(Nested::Message)))?
+                    m.next_value_seed(Pick(Some(MESSAGE), true, Some(Nested::Message), head))?
                 }
-                (Some(Nested::Record), "toolUseResult") => {
-                    m.next_value_seed(Pick(Some(TOOL_USE_RESULT), false, Some(Nested::Message)))?
-                }
+                (Some(Nested::Record), "toolUseResult") => m.next_value_seed(Pick(
+                    Some(TOOL_USE_RESULT),
+                    false,
+                    Some(Nested::Message),
+                    head,
+                ))?,
                 (Some(Nested::Message), "usage") => {
-                    m.next_value_seed(Pick(Some(USAGE), true, Some(Nested::Usage)))?
+                    m.next_value_seed(Pick(Some(USAGE), true, Some(Nested::Usage), head))?
                 }
                 (Some(Nested::Usage), "cache_creation") => {
-                    m.next_value_seed(Pick(Some(CACHE_CREATION), true, None))?
+                    m.next_value_seed(Pick(Some(CACHE_CREATION), true, None, head))?
                 }
                 (Some(Nested::Record), "data") => {
-                    m.next_value_seed(Pick(Some(PROGRESS_DATA), false, Some(Nested::Data)))?
+                    m.next_value_seed(Pick(Some(PROGRESS_DATA), false, Some(Nested::Data), head))?
                 }
                 (Some(Nested::Data), "message") => {
-                    m.next_value_seed(Pick(Some(RECORD), false, Some(Nested::Record)))?
+                    m.next_value_seed(Pick(Some(RECORD), false, Some(Nested::Record), head))?
                 }
                 _ => m.next_value_seed(Whole)?,
             };
