@@ -500,4 +500,38 @@ mod tests {
         assert_eq!(parse_record("[1,2]").unwrap().to_string(), "[1,2]");
         assert!(parse_record("{\"type\":").is_err());
     }
+
+    #[test]
+    fn the_head_keeps_the_split_fields_and_fails_where_the_record_fails() {
+        let line = r#"{"type":"user","cwd":"/x","uuid":"u","parentUuid":null,"isSidechain":false,"timestamp":"t","message":{"content":[{"type":"text","text":"big"}]},"toolUseResult":{"agentId":"a","stdout":"s"},"data":{"type":"agent_progress","message":{"uuid":"m","message":{"content":"x"}}},"parentToolUseID":"p"}"#;
+        let h = parse_head(line).unwrap();
+        assert!(h.get("message").is_none() && h.get("cwd").is_none());
+        for k in [
+            "type",
+            "uuid",
+            "isSidechain",
+            "timestamp",
+            "parentToolUseID",
+        ] {
+            assert_eq!(h.get(k), parse_record(line).unwrap().get(k), "{k}");
+        }
+        let inner = h.get("data").and_then(|d| d.get("message")).unwrap();
+        assert_eq!(inner.get("uuid").and_then(J::as_str), Some("m"));
+        assert!(inner.get("message").is_none());
+        // what the whole parse refuses in a kept field, the head refuses too (same
+        // message): a number out of range, nesting past the depth limit
+        let deep = format!(
+            r#"{{"type":"user","message":{{"content":{}1{}}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        for bad in [
+            r#"{"type":"user","message":{"content":[1e999]}}"#,
+            deep.as_str(),
+        ] {
+            let (h, r) = (parse_head(bad), parse_record(bad));
+            assert!(r.is_err());
+            assert_eq!(h.unwrap_err().to_string(), r.unwrap_err().to_string());
+        }
+    }
 }

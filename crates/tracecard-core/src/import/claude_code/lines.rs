@@ -422,3 +422,96 @@ impl<'a> At<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(l: &Lines<'_>) -> Vec<(u64, u64, usize, String)> {
+        l.lines
+            .iter()
+            .map(|x| (x.no, x.off, x.len, x.head.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_straddling_read_blocks_read_as_in_place_lines() {
+        let long = format!(
+            r#"{{"type":"user","uuid":"u2","message":{{"content":"{}"}}}}"#,
+            "x".repeat(300)
+        );
+        let text = format!(
+            "\u{feff}{{\"type\":\"user\",\"uuid\":\"u1\",\"message\":{{\"content\":\"hi\"}}}}\r\n\n   \n{long}\n{long}\n{{\"type\":\"assistant\",\"uuid\":\"u3\",\"message\":{{\"content\":[1,"
+        );
+        let bytes = text.as_bytes();
+        let path = Path::new("t.jsonl");
+        let whole = read(path, bytes).unwrap();
+        // a 7-byte buffer: every line straddles reads
+        let small = read(path, std::io::BufReader::with_capacity(7, bytes)).unwrap();
+        assert_eq!(summary(&whole), summary(&small));
+        let codes = |l: &Lines<'_>| {
+            l.warnings
+                .iter()
+                .map(|w| (w.code, w.line))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(&whole), codes(&small));
+        assert_eq!(
+            codes(&whole),
+            vec![
+                (crate::model::WarningCode::DuplicateRecord, Some(5)),
+                (crate::model::WarningCode::TruncatedLine, Some(6)),
+            ]
+        );
+        // the head keeps the split fields only; the second pass reads the line whole
+        let mut l = small;
+        l.src = Source::Memory(bytes);
+        let got: Vec<(u64, String)> = summary(&l)
+            .into_iter()
+            .map(|(no, off, len, head)| {
+                assert!(!head.contains("message"));
+                (no, l.load(path, no, off, len).unwrap().to_string())
+            })
+            .collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, 1);
+        assert!(got[0].1.contains(r#""content":"hi""#));
+        assert_eq!(got[1].0, 4);
+        assert_eq!(
+            got[1].1,
+            parse_record(&long).unwrap().to_string(),
+            "the second pass reads the same text"
+        );
+    }
+
+    #[test]
+    fn a_file_changed_between_the_passes_is_an_error_naming_the_line() {
+        let dir = std::env::temp_dir().join(format!("tc-lines-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.jsonl");
+        let line = r#"{"type":"user","message":{"content":"hello"}}"#;
+        std::fs::write(&path, format!("{line}\n{line} \n")).unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        let mut l = read(&path, std::io::BufReader::new(&f)).unwrap();
+        l.src = Source::File {
+            file: f,
+            buf: Vec::new(),
+            start: 0,
+        };
+        let (no, off, len) = (l.lines[1].no, l.lines[1].off, l.lines[1].len);
+        let rec = l.load(&path, no, off, len).unwrap();
+        let msg = rec.get("message").and_then(|m| m.get("content"));
+        assert_eq!(msg.and_then(J::as_str), Some("hello"));
+        // rewritten shorter while the session was being imported
+        std::fs::write(&path, "{}\n").unwrap();
+        l.src = Source::File {
+            file: std::fs::File::open(&path).unwrap(),
+            buf: Vec::new(),
+            start: 0,
+        };
+        let e = l.load(&path, no, off, len).unwrap_err();
+        assert_eq!(e.line(), Some(2));
+        assert!(e.to_string().contains("changed while it was read"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
