@@ -31,7 +31,7 @@ mod lines;
 use crate::model::{Content, Step, StepId, StepKind, StepStatus, TokenUsage, Trace, Warning};
 use crate::money::Usd;
 use compact::J as Value;
-use lines::{At, Lines, text_of};
+use lines::{At, Lines, Source, text_of};
 
 const FORMAT: &str = "claude_code";
 
@@ -86,7 +86,8 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
 /// Import one session (plus its `subagents/` files when present) from an in-memory
 /// input.
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
-    let main = lines::read(&input.path, &input.bytes[..])?;
+    let mut main = lines::read(&input.path, &input.bytes[..])?;
+    main.src = Source::Memory(&input.bytes);
     import_lines(
         &input.path,
         main,
@@ -95,8 +96,8 @@ pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     )
 }
 
-/// Import the session at `path` streaming: each line is parsed into a pruned
-/// record as it is read, so the file is never held whole (see `compact`).
+/// Import the session at `path` streaming: the file is never held whole, and each
+/// record only while its step is built (see `lines`).
 pub(crate) fn import_path(path: &Path, content: ContentOptions) -> Result<Vec<Trace>> {
     let main = read_file(path)?;
     if !main.non_blank {
@@ -105,27 +106,40 @@ pub(crate) fn import_path(path: &Path, content: ContentOptions) -> Result<Vec<Tr
     import_lines(path, main, content, None)
 }
 
-/// The records of the regular file at `path`, read through a buffer.
-fn read_file(path: &Path) -> Result<Lines> {
+/// The lines of the regular file at `path`, read through a buffer; the file stays
+/// open for the second pass.
+fn read_file(path: &Path) -> Result<Lines<'static>> {
     let f = crate::import::open_regular(path, crate::import::MAX_INPUT_BYTES)?;
-    lines::read(path, std::io::BufReader::with_capacity(1 << 18, f))
+    let mut lines = lines::read(path, std::io::BufReader::with_capacity(1 << 20, &f))?;
+    lines.src = Source::File {
+        file: f,
+        buf: Vec::new(),
+        start: 0,
+    };
+    Ok(lines)
 }
 
 /// Build the session from its main file's records, its sub-agent files and its
 /// telemetry: from the filesystem, or from the companions an engine job handed over.
-fn import_lines(
+fn import_lines<'s>(
     path: &Path,
-    main: Lines,
+    main: Lines<'s>,
     content: ContentOptions,
-    companions: Option<&[Input]>,
+    companions: Option<&'s [Input]>,
 ) -> Result<Vec<Trace>> {
-    let mut files: Vec<(PathBuf, Lines)> = vec![(path.to_path_buf(), main)];
+    let mut files: Vec<(PathBuf, Lines<'s>)> = vec![(path.to_path_buf(), main)];
     let mut warnings = Vec::new();
-    let subs: Vec<(PathBuf, Result<Lines>)> = match companions {
+    let subs: Vec<(PathBuf, Result<Lines<'s>>)> = match companions {
         Some(c) => companions_in(path, c, "subagents")
             .into_iter()
             .filter(|i| is_subagent_file(&i.path))
-            .map(|i| (i.path.clone(), lines::read(&i.path, &i.bytes[..])))
+            .map(|i| {
+                let r = lines::read(&i.path, &i.bytes[..]).map(|mut l| {
+                    l.src = Source::Memory(&i.bytes);
+                    l
+                });
+                (i.path.clone(), r)
+            })
             .collect(),
         None => subagent_files(path)
             .into_iter()
@@ -150,7 +164,7 @@ fn import_lines(
         .file_stem()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut b = Builder::new(stem, content, &files)?;
+    let mut b = Builder::new(stem, content, files)?;
     b.trace.warnings.extend(warnings);
     b.run()?;
     let mut trace = b.finish();
@@ -222,13 +236,38 @@ fn subagent_files(path: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// One record to process.
+/// One record being processed.
 #[derive(Clone, Copy)]
 struct Rec<'a> {
     file: usize,
     line: u64,
     v: &'a Value,
     ts: Option<Timestamp>,
+}
+
+/// One record waiting in a stream: where to read it again ([`Lines::load`]).
+#[derive(Clone, Copy)]
+struct Slot {
+    file: usize,
+    line: u64,
+    off: u64,
+    len: usize,
+    ts: Option<Timestamp>,
+    /// The record is the `data.message` of this line (an `agent_progress` mirror).
+    mirror: bool,
+}
+
+impl Slot {
+    fn of(file: usize, l: &lines::Line, ts: Option<Timestamp>, mirror: bool) -> Slot {
+        Slot {
+            file,
+            line: l.no,
+            off: l.off,
+            len: l.len,
+            ts,
+            mirror,
+        }
+    }
 }
 
 #[derive(Clone, PartialEq)]
@@ -250,8 +289,8 @@ enum StreamKind {
     Compaction,
 }
 
-struct Stream<'a> {
-    recs: Vec<Rec<'a>>,
+struct Stream {
+    recs: Vec<Slot>,
     pos: usize,
     activation: Activation,
     kind: StreamKind,
@@ -275,11 +314,13 @@ struct Agent {
     started: bool,
 }
 
-struct Builder<'a> {
-    files: &'a [(PathBuf, Lines)],
+struct Builder<'s> {
+    files: Vec<(PathBuf, Lines<'s>)>,
+    /// The files' paths, shared by the places of the record being processed.
+    paths: Vec<std::rc::Rc<Path>>,
     content: ContentOptions,
     trace: Trace,
-    streams: Vec<Stream<'a>>,
+    streams: Vec<Stream>,
     agents: Vec<Agent>,
     /// Order of activation (index into streams).
     activated: Vec<usize>,
@@ -313,16 +354,22 @@ fn at(path: &Path, line: u64) -> At<'_> {
     At::new(path, Some(line))
 }
 
-impl<'a> Builder<'a> {
-    fn new(stem: String, content: ContentOptions, files: &'a [(PathBuf, Lines)]) -> Result<Self> {
+impl<'s> Builder<'s> {
+    fn new(
+        stem: String,
+        content: ContentOptions,
+        files: Vec<(PathBuf, Lines<'s>)>,
+    ) -> Result<Self> {
         let mut trace = Trace::new(stem, FORMAT);
         trace.source.token_semantics = Some(TOKEN_SEMANTICS.into());
         trace.source.files = files.iter().map(|(p, _)| p.display().to_string()).collect();
-        for (_, j) in files {
+        for (_, j) in &files {
             trace.warnings.extend(j.warnings.iter().cloned());
         }
+        let paths = files.iter().map(|(p, _)| p.as_path().into()).collect();
         let mut b = Builder {
             files,
+            paths,
             content,
             trace,
             streams: Vec::new(),
@@ -348,17 +395,28 @@ impl<'a> Builder<'a> {
         Ok(b)
     }
 
-    fn path(&self, file: usize) -> &'a Path {
-        let files: &'a [(PathBuf, Lines)] = self.files;
-        files
+    fn path(&self, file: usize) -> &Path {
+        self.files
             .get(file)
             .map(|(p, _)| p.as_path())
             .unwrap_or(Path::new(""))
     }
 
+    /// The whole record of `slot`, read again from its file.
+    fn load(&mut self, slot: &Slot) -> Result<Value> {
+        let Some((path, lines)) = self.files.get_mut(slot.file) else {
+            return Ok(Value::Null);
+        };
+        let v = lines.load(path, slot.line, slot.off, slot.len)?;
+        if !slot.mirror {
+            return Ok(v);
+        }
+        Ok(take(take(v, "data"), "message"))
+    }
+
     fn add_stream(
         &mut self,
-        recs: Vec<Rec<'a>>,
+        recs: Vec<Slot>,
         activation: Activation,
         kind: StreamKind,
         label: String,
@@ -380,22 +438,37 @@ impl<'a> Builder<'a> {
 
     /// Split every record into root / sidechain chains / sub-agent files / mirrors.
     fn build_streams(&mut self) -> Result<()> {
-        let files: &'a [(PathBuf, Lines)] = self.files;
+        // The head records, taken out of the files: dropped once the streams are built.
+        let heads: Vec<Vec<lines::Line>> = self
+            .files
+            .iter_mut()
+            .map(|(_, l)| std::mem::take(&mut l.lines))
+            .collect();
+        let paths: Vec<PathBuf> = self.files.iter().map(|(p, _)| p.clone()).collect();
         // agentId -> spawning tool_use id, from results and progress records of every file.
         let mut agent_link: HashMap<String, String> = HashMap::default();
-        let mut mirrors: BTreeMap<String, (String, Vec<Rec<'a>>)> = BTreeMap::new();
+        let mut mirrors: BTreeMap<String, (String, Vec<Slot>)> = BTreeMap::new();
         let mut mirror_uuids: HashSet<String> = HashSet::default();
-        let file_agent_ids: HashSet<String> = files
+        let file_agent_ids: HashSet<String> = paths
             .iter()
             .skip(1)
-            .filter_map(|(p, _)| agent_id_of_file(p))
+            .filter_map(|p| agent_id_of_file(p))
             .collect();
-        for (fi, (path, j)) in files.iter().enumerate() {
-            for (line, v) in &j.lines {
+        for (fi, (path, j)) in paths.iter().zip(&heads).enumerate() {
+            for l in j {
+                let (line, v) = (&l.no, &l.head);
                 let a = at(path, *line);
                 let ty = a.str(v, "type")?;
                 if ty == Some("user") {
-                    if let Some(tur) = v.get("toolUseResult").filter(|t| t.is_object())
+                    // the head has no `message`: read the whole record (one per sub-agent)
+                    let full = match v.get("toolUseResult").filter(|t| t.is_object()) {
+                        Some(tur) if a.str(tur, "agentId")?.is_some() => {
+                            Some(self.load(&Slot::of(fi, l, None, false))?)
+                        }
+                        _ => None,
+                    };
+                    if let Some(v) = &full
+                        && let Some(tur) = v.get("toolUseResult").filter(|t| t.is_object())
                         && let Some(agent) = a.str(tur, "agentId")?
                         && let Some(msg) = a.obj(v, "message")?
                         && let Some(Value::Array(blocks)) = msg.get("content")
@@ -446,37 +519,27 @@ impl<'a> Builder<'a> {
                         .entry(agent.to_string())
                         .or_insert_with(|| (parent_tool.to_string(), Vec::new()))
                         .1
-                        .push(Rec {
-                            file: fi,
-                            line: *line,
-                            v: inner,
-                            ts,
-                        });
+                        .push(Slot::of(fi, l, ts, true));
                 }
             }
         }
 
         // Main file: root records and 1.0.x sidechain chains.
-        let (main_path, main) = match files.first() {
-            Some((p, j)) => (p.as_path(), j),
-            None => return Ok(()),
+        let (main_path, main) = match (paths.first(), heads.first()) {
+            (Some(p), Some(j)) => (p.as_path(), j),
+            _ => return Ok(()),
         };
         let all_side = main
-            .lines
             .iter()
-            .all(|(_, v)| v.get("isSidechain").and_then(Value::as_bool) == Some(true));
+            .all(|l| l.head.get("isSidechain").and_then(Value::as_bool) == Some(true));
         let mut root = Vec::new();
-        let mut chains: Vec<Vec<Rec<'a>>> = Vec::new();
-        let mut chain_of: HashMap<&'a str, usize> = HashMap::default();
-        for (line, v) in &main.lines {
+        let mut chains: Vec<Vec<Slot>> = Vec::new();
+        let mut chain_of: HashMap<&str, usize> = HashMap::default();
+        for l in main {
+            let (line, v) = (&l.no, &l.head);
             let a = at(main_path, *line);
             let ts = a.time(v, "timestamp")?;
-            let rec = Rec {
-                file: 0,
-                line: *line,
-                v,
-                ts,
-            };
+            let rec = Slot::of(0, l, ts, false);
             let side = a.bool(v, "isSidechain")? == Some(true);
             if !side || all_side {
                 root.push(rec);
@@ -503,16 +566,11 @@ impl<'a> Builder<'a> {
         }
 
         // 2.x sub-agent files.
-        for (fi, (path, j)) in files.iter().enumerate().skip(1) {
-            let mut recs = Vec::new();
-            for (line, v) in &j.lines {
-                let ts = at(path, *line).time(v, "timestamp")?;
-                recs.push(Rec {
-                    file: fi,
-                    line: *line,
-                    v,
-                    ts,
-                });
+        for (fi, (path, j)) in paths.iter().zip(&heads).enumerate().skip(1) {
+            let mut recs = Vec::with_capacity(j.len());
+            for l in j {
+                let ts = at(path, l.no).time(&l.head, "timestamp")?;
+                recs.push(Slot::of(fi, l, ts, false));
             }
             let id = agent_id_of_file(path).unwrap_or_default();
             if id.starts_with("acompact") {
@@ -569,9 +627,9 @@ impl<'a> Builder<'a> {
     fn correlate_chains(
         &mut self,
         path: &Path,
-        main: &'a Lines,
-        chains: Vec<Vec<Rec<'a>>>,
-        chain_of: &HashMap<&'a str, usize>,
+        main: &[lines::Line],
+        chains: Vec<Vec<Slot>>,
+        chain_of: &HashMap<&str, usize>,
     ) -> Result<()> {
         struct Cand {
             id: String,
@@ -583,7 +641,10 @@ impl<'a> Builder<'a> {
         }
         let mut cands: Vec<Cand> = Vec::new();
         let mut result_ts: HashMap<String, Option<Timestamp>> = HashMap::default();
-        for (line, v) in &main.lines {
+        for l in main {
+            // whole records (1.0.x sessions with inlined sub-agents only)
+            let full = self.load(&Slot::of(0, l, None, false))?;
+            let (line, v) = (&l.no, &full);
             let a = at(path, *line);
             let ty = a.str(v, "type")?;
             let Some(msg) = v.get("message").filter(|m| m.is_object()) else {
@@ -629,8 +690,8 @@ impl<'a> Builder<'a> {
             let Some(first) = chain.first().copied() else {
                 continue;
             };
-            let root_text = first
-                .v
+            let first_v = self.load(&first)?;
+            let root_text = first_v
                 .get("message")
                 .and_then(|m| m.get("content"))
                 .map(plain_text)
@@ -809,9 +870,24 @@ impl<'a> Builder<'a> {
         *self.noise.entry(what.to_string()).or_default() += 1;
     }
 
-    fn record(&mut self, si: usize, rec: Rec<'a>) -> Result<()> {
-        let path = self.path(rec.file);
-        let a = at(path, rec.line);
+    /// Read the record of `slot` again, whole, and build its steps.
+    fn record(&mut self, si: usize, slot: Slot) -> Result<()> {
+        let v = self.load(&slot)?;
+        let path = self
+            .paths
+            .get(slot.file)
+            .cloned()
+            .unwrap_or_else(|| Path::new("").into());
+        let rec = Rec {
+            file: slot.file,
+            line: slot.line,
+            v: &v,
+            ts: slot.ts,
+        };
+        self.record_v(si, rec, at(&path, slot.line))
+    }
+
+    fn record_v(&mut self, si: usize, rec: Rec<'_>, a: At<'_>) -> Result<()> {
         let v = rec.v;
         if !v.is_object() {
             return Err(a.err("type", "expected a JSON object record"));
@@ -911,7 +987,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn assistant(&mut self, si: usize, rec: Rec<'a>, a: At<'_>) -> Result<()> {
+    fn assistant(&mut self, si: usize, rec: Rec<'_>, a: At<'_>) -> Result<()> {
+        let keep = !self.content.skip;
         let v = rec.v;
         let Some(msg) = v.get("message") else {
             return Err(a.err("message", "missing required field"));
@@ -1066,10 +1143,12 @@ impl<'a> Builder<'a> {
             if let Some(m) = self.by_msg.get_mut(&msg_id) {
                 m.chars += chars;
                 if let Some(t) = text_part.filter(|t| !t.trim().is_empty()) {
-                    if !m.text.is_empty() {
-                        m.text.push('\n');
+                    if keep {
+                        if !m.text.is_empty() {
+                            m.text.push('\n');
+                        }
+                        m.text.push_str(t);
                     }
-                    m.text.push_str(t);
                     final_text = Some(());
                 }
             }
@@ -1086,7 +1165,7 @@ impl<'a> Builder<'a> {
                     s.push('\n');
                 }
                 s.push_str(&piece);
-                st.output = Some(unhashed(s));
+                st.output = Some(kept(keep, s));
             }
         }
         Ok(())
@@ -1096,13 +1175,14 @@ impl<'a> Builder<'a> {
     fn tool_use(
         &mut self,
         si: usize,
-        rec: Rec<'a>,
+        rec: Rec<'_>,
         llm: StepId,
         name: &str,
         id: Option<String>,
         input: Option<&Value>,
         args: &str,
     ) -> Result<()> {
+        let keep = !self.content.skip;
         let spawn = is_spawn_tool(name);
         let mut st = Step::new(if spawn {
             StepKind::SubagentSpawn
@@ -1113,7 +1193,7 @@ impl<'a> Builder<'a> {
         st.agent = self.agent_name(si);
         st.tool = Some(name.to_string());
         st.started_at = rec.ts;
-        st.input = Some(unhashed(args));
+        st.input = Some(kept(keep, args));
         st.links.tool_call_id = id.clone();
         st.links.consumes = vec![llm];
         st.source_ref = id.clone();
@@ -1156,7 +1236,8 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn user(&mut self, si: usize, rec: Rec<'a>, a: At<'_>) -> Result<()> {
+    fn user(&mut self, si: usize, rec: Rec<'_>, a: At<'_>) -> Result<()> {
+        let keep = !self.content.skip;
         let v = rec.v;
         let Some(msg) = v.get("message") else {
             return Err(a.err("message", "missing required field"));
@@ -1185,7 +1266,7 @@ impl<'a> Builder<'a> {
             };
             let denial = denial_of(v, is_err, &text);
             if let Some(st) = self.trace.step_mut(step) {
-                st.output = Some(unhashed(text.clone()));
+                st.output = Some(kept(keep, text.clone()));
                 st.ended_at = rec.ts;
                 if let Some(d) = &denial {
                     st.status = StepStatus::Denied;
@@ -1255,7 +1336,7 @@ impl<'a> Builder<'a> {
         if a.bool(v, "isCompactSummary")? == Some(true)
             && let Some(c) = self.last_compaction.and_then(|c| self.trace.step_mut(c))
         {
-            c.output = Some(unhashed(text));
+            c.output = Some(kept(keep, text));
             return Ok(());
         }
         let kind = self
@@ -1269,7 +1350,7 @@ impl<'a> Builder<'a> {
             if let Some(p) = self.agent_parent(si).and_then(|p| self.trace.step_mut(p))
                 && (p.kind == StepKind::Compaction || p.input.is_none())
             {
-                p.input = Some(unhashed(text));
+                p.input = Some(kept(keep, text));
             }
             return Ok(());
         }
@@ -1282,7 +1363,7 @@ impl<'a> Builder<'a> {
         st.agent = self.agent_name(si);
         st.started_at = rec.ts;
         st.ended_at = rec.ts;
-        st.output = Some(unhashed(text));
+        st.output = Some(kept(keep, text));
         st.source_ref = a.str(v, "uuid")?.map(str::to_string);
         let id = self.trace.push(st);
         self.deliver(si, id);
@@ -1294,7 +1375,8 @@ impl<'a> Builder<'a> {
     /// for. It becomes an `other` step that
     /// consumes the sub-agent's last output and is delivered like a tool result; the
     /// model call that follows reads it (or ignores it).
-    fn task_notification(&mut self, si: usize, rec: Rec<'a>, a: At<'_>, text: &str) -> Result<()> {
+    fn task_notification(&mut self, si: usize, rec: Rec<'_>, a: At<'_>, text: &str) -> Result<()> {
+        let keep = !self.content.skip;
         let tool_id = xml_tag(text, "tool-use-id");
         let task_id = xml_tag(text, "task-id");
         let spawn = tool_id
@@ -1330,7 +1412,7 @@ impl<'a> Builder<'a> {
         st.agent = self.agent_name(si);
         st.started_at = rec.ts;
         st.ended_at = rec.ts;
-        st.output = Some(unhashed(text));
+        st.output = Some(kept(keep, text));
         st.source_ref = a.str(rec.v, "uuid")?.map(str::to_string);
         st.attributes
             .insert("event".into(), "task_notification".into());
@@ -1368,9 +1450,10 @@ impl<'a> Builder<'a> {
         tool_id: &str,
         tur: Option<&Value>,
         text: &str,
-        rec: Rec<'a>,
+        rec: Rec<'_>,
         a: At<'_>,
     ) -> Result<()> {
+        let keep = !self.content.skip;
         let sub = self.spawn_streams.get(tool_id).and_then(|v| {
             v.iter()
                 .copied()
@@ -1424,7 +1507,7 @@ impl<'a> Builder<'a> {
                     st.started_at = rec.ts;
                     st.ended_at = rec.ts;
                     st.tokens = TokenUsage::from_exclusive(input, cr, w5, w1, out);
-                    st.output = Some(unhashed(text));
+                    st.output = Some(kept(keep, text));
                     st.source_ref = Some(format!("toolUseResult.usage of {tool_id}"));
                     st.attributes
                         .insert("synthesized".into(), "task_result_usage".into());
@@ -1446,7 +1529,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn compaction(&mut self, si: usize, rec: Rec<'a>, a: At<'_>) -> Result<()> {
+    fn compaction(&mut self, si: usize, rec: Rec<'_>, a: At<'_>) -> Result<()> {
         let v = rec.v;
         let mut st = Step::new(StepKind::Compaction);
         st.parent = self.agent_parent(si);
@@ -1487,6 +1570,7 @@ impl<'a> Builder<'a> {
     }
 
     fn finish(mut self) -> Trace {
+        let keep = !self.content.skip;
         // outcome: root agent's last call with text
         let root_final = self.agents.first().and_then(|a| a.last_text_llm);
         if let Some(f) = root_final {
@@ -1497,7 +1581,7 @@ impl<'a> Builder<'a> {
                 .map(|m| m.text.clone())
                 .unwrap_or_default();
             self.trace.outcome.final_step = Some(f);
-            self.trace.outcome.answer = Some(unhashed(text));
+            self.trace.outcome.answer = Some(kept(keep, text));
         }
         self.trace.outcome.reason =
             Some("Claude Code transcripts carry no success flag; outcome unknown".into());
@@ -1637,6 +1721,19 @@ fn unhashed(text: impl Into<String>) -> Content {
     }
 }
 
+/// [`unhashed`] when content is kept (`keep`), else an empty piece: the cost-only
+/// path drops all content at the end, so nothing is held until then.
+fn kept(keep: bool, text: impl Into<String>) -> Content {
+    if keep {
+        return unhashed(text);
+    }
+    Content {
+        hash: String::new(),
+        len: 0,
+        text: None,
+    }
+}
+
 /// Hash every piece of content once, in parallel, or drop it all when the caller
 /// asked for no content (the cost-only path: nothing is hashed).
 fn finish_content(trace: &mut Trace, opts: ContentOptions) {
@@ -1664,6 +1761,19 @@ fn finish_content(trace: &mut Trace, opts: ContentOptions) {
 
 fn is_spawn_tool(name: &str) -> bool {
     name == "Task" || name == "Agent"
+}
+
+/// The field `key` of `v`, taken out (the last duplicate; `null` when absent).
+fn take(v: Value, key: &str) -> Value {
+    match v {
+        Value::Object(m) => m
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .unwrap_or_default(),
+        _ => Value::Null,
+    }
 }
 
 /// `agent-<id>.jsonl` → `<id>`.

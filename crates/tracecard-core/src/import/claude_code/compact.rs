@@ -229,14 +229,84 @@ const PROGRESS_DATA: &[&str] = &["type", "agentId", "message"];
 /// Parse one line: a record object pruned to what the importer reads; any other
 /// JSON value is kept whole (the importer reports it).
 pub(crate) fn parse_record(line: &str) -> serde_json::Result<J> {
+    parse(line, false)
+}
+
+/// Parse one line for the stream split: a record object pruned to [`HEAD`] (the
+/// other fields the importer reads are checked as [`parse_record`] checks them,
+/// so a bad line fails here, but not kept); any other JSON value is kept whole.
+pub(crate) fn parse_head(line: &str) -> serde_json::Result<J> {
+    parse(line, true)
+}
+
+fn parse(line: &str, head: bool) -> serde_json::Result<J> {
     let mut de = serde_json::Deserializer::from_str(line);
     let v = if line.trim_start().starts_with('{') {
-        Pick(Some(RECORD), true, Some(Nested::Record)).deserialize(&mut de)?
+        Pick(Some(RECORD), true, Some(Nested::Record), head).deserialize(&mut de)?
     } else {
         Whole.deserialize(&mut de)?
     };
     de.end()?;
     Ok(v)
+}
+
+/// Top-level record fields the stream split reads ([`parse_head`]).
+const HEAD: &[&str] = &[
+    "type",
+    "uuid",
+    "parentUuid",
+    "isSidechain",
+    "timestamp",
+    "toolUseResult",
+    "data",
+    "parentToolUseID",
+];
+
+/// Checks a value as [`Whole`] parses it (same errors, same depth limit) and
+/// keeps nothing.
+#[derive(Clone, Copy)]
+struct Check;
+
+impl<'de> DeserializeSeed<'de> for Check {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Check {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        while m.next_key_seed(KeySeed(Some(&[])))?.is_some() {
+            m.next_value_seed(Check)?;
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<(), A::Error> {
+        while s.next_element_seed(Check)?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 /// What to do with the kept fields of a pruned object.
@@ -284,15 +354,16 @@ struct Whole;
 impl<'de> DeserializeSeed<'de> for Whole {
     type Value = J;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<J, D::Error> {
-        d.deserialize_any(Pick(None, true, None))
+        d.deserialize_any(Pick(None, true, None, false))
     }
 }
 
 /// An object reduced to the `.0` fields (all when `None`). Any other JSON value is
 /// kept as it is when `.1` (so a wrong type is still reported), else it becomes
 /// `null` (read only when it is an object). `.2`: how kept fields are pruned.
+/// `.3`: head mode ([`parse_head`]): records keep only their [`HEAD`] fields.
 #[derive(Clone, Copy)]
-struct Pick(Option<&'static [&'static str]>, bool, Option<Nested>);
+struct Pick(Option<&'static [&'static str]>, bool, Option<Nested>, bool);
 
 impl<'de> DeserializeSeed<'de> for Pick {
     type Value = J;
@@ -313,24 +384,32 @@ impl<'de> Visitor<'de> for Pick {
                 m.next_value::<IgnoredAny>()?;
                 continue;
             };
+            let head = self.3;
+            if head && matches!(self.2, Some(Nested::Record)) && !HEAD.contains(&k.as_ref()) {
+                m.next_value_seed(Check)?;
+                continue;
+            }
             let v = match (self.2, k.as_ref()) {
                 (Some(Nested::Record), "message") => {
-                    m.next_value_seed(Pick(Some(MESSAGE), true, Some(Nested::Message)))?
+                    m.next_value_seed(Pick(Some(MESSAGE), true, Some(Nested::Message), head))?
                 }
-                (Some(Nested::Record), "toolUseResult") => {
-                    m.next_value_seed(Pick(Some(TOOL_USE_RESULT), false, Some(Nested::Message)))?
-                }
+                (Some(Nested::Record), "toolUseResult") => m.next_value_seed(Pick(
+                    Some(TOOL_USE_RESULT),
+                    false,
+                    Some(Nested::Message),
+                    head,
+                ))?,
                 (Some(Nested::Message), "usage") => {
-                    m.next_value_seed(Pick(Some(USAGE), true, Some(Nested::Usage)))?
+                    m.next_value_seed(Pick(Some(USAGE), true, Some(Nested::Usage), head))?
                 }
                 (Some(Nested::Usage), "cache_creation") => {
-                    m.next_value_seed(Pick(Some(CACHE_CREATION), true, None))?
+                    m.next_value_seed(Pick(Some(CACHE_CREATION), true, None, head))?
                 }
                 (Some(Nested::Record), "data") => {
-                    m.next_value_seed(Pick(Some(PROGRESS_DATA), false, Some(Nested::Data)))?
+                    m.next_value_seed(Pick(Some(PROGRESS_DATA), false, Some(Nested::Data), head))?
                 }
                 (Some(Nested::Data), "message") => {
-                    m.next_value_seed(Pick(Some(RECORD), false, Some(Nested::Record)))?
+                    m.next_value_seed(Pick(Some(RECORD), false, Some(Nested::Record), head))?
                 }
                 _ => m.next_value_seed(Whole)?,
             };
@@ -420,5 +499,39 @@ mod tests {
         // not an object: kept whole for the importer to report
         assert_eq!(parse_record("[1,2]").unwrap().to_string(), "[1,2]");
         assert!(parse_record("{\"type\":").is_err());
+    }
+
+    #[test]
+    fn the_head_keeps_the_split_fields_and_fails_where_the_record_fails() {
+        let line = r#"{"type":"user","cwd":"/x","uuid":"u","parentUuid":null,"isSidechain":false,"timestamp":"t","message":{"content":[{"type":"text","text":"big"}]},"toolUseResult":{"agentId":"a","stdout":"s"},"data":{"type":"agent_progress","message":{"uuid":"m","message":{"content":"x"}}},"parentToolUseID":"p"}"#;
+        let h = parse_head(line).unwrap();
+        assert!(h.get("message").is_none() && h.get("cwd").is_none());
+        for k in [
+            "type",
+            "uuid",
+            "isSidechain",
+            "timestamp",
+            "parentToolUseID",
+        ] {
+            assert_eq!(h.get(k), parse_record(line).unwrap().get(k), "{k}");
+        }
+        let inner = h.get("data").and_then(|d| d.get("message")).unwrap();
+        assert_eq!(inner.get("uuid").and_then(J::as_str), Some("m"));
+        assert!(inner.get("message").is_none());
+        // what the whole parse refuses in a kept field, the head refuses too (same
+        // message): a number out of range, nesting past the depth limit
+        let deep = format!(
+            r#"{{"type":"user","message":{{"content":{}1{}}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        for bad in [
+            r#"{"type":"user","message":{"content":[1e999]}}"#,
+            deep.as_str(),
+        ] {
+            let (h, r) = (parse_head(bad), parse_record(bad));
+            assert!(r.is_err());
+            assert_eq!(h.unwrap_err().to_string(), r.unwrap_err().to_string());
+        }
     }
 }

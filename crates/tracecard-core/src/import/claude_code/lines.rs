@@ -1,25 +1,122 @@
-//! Reading a Claude Code transcript line by line (streaming: the file is never held
-//! whole; each line is parsed into a pruned [`J`] record and dropped), and typed
-//! accessors on [`J`] that name the field of a wrong type.
+//! Reading a Claude Code transcript line by line, in two passes, so neither the
+//! file nor every record is ever held whole:
+//! 1. [`read`] checks every line (UTF-8, size, duplicates, JSON syntax) in place
+//!    in large read blocks and keeps per line only its place in the file and a
+//!    *head* record: the few fields that split the records into agent streams
+//!    (`type`, `uuid`, `parentUuid`, `isSidechain`, `timestamp`, agent links).
+//! 2. [`Lines::load`] re-reads one line (from a window over the file, or from the
+//!    in-memory input) and parses it whole when the stream merge reaches it; the
+//!    record is dropped once its step is built.
+//!
+//! Typed accessors on [`J`] name the field of a wrong type.
 
 use std::hash::BuildHasher;
-use std::io::BufRead;
+use std::io::{BufRead, Read, Seek};
 use std::path::Path;
 
-use super::compact::{J, parse_record};
+use super::compact::{J, parse_head, parse_record};
 use crate::import::{MAX_INPUT_BYTES, check_line_len, cut_short};
 use crate::model::Warning;
 use crate::{Error, Result};
 
-/// The parsed records of one JSONL file.
+/// Bytes re-read from a file at a time in the second pass (one window per file).
+const WINDOW: usize = 256 << 10;
+
+/// Where the bytes of the second pass come from.
 #[derive(Debug, Default)]
-pub(crate) struct Lines {
-    /// `(1-based line number, record)` for every non-blank line that parsed.
-    pub lines: Vec<(u64, J)>,
+pub(crate) enum Source<'s> {
+    /// Nothing to re-read (no lines).
+    #[default]
+    None,
+    /// The whole input, in memory.
+    Memory(&'s [u8]),
+    /// The file, re-read through a window of [`WINDOW`] bytes starting at `start`.
+    File {
+        /// The open file.
+        file: std::fs::File,
+        /// The window.
+        buf: Vec<u8>,
+        /// File offset of `buf[0]`.
+        start: u64,
+    },
+}
+
+/// One kept line: its number, where its text sits, and its head record.
+#[derive(Debug)]
+pub(crate) struct Line {
+    /// 1-based line number.
+    pub no: u64,
+    /// Byte offset of the text (after a byte-order mark; without the line end).
+    pub off: u64,
+    /// Byte length of the text.
+    pub len: usize,
+    /// The head record (see [`parse_head`]); taken by the stream split.
+    pub head: J,
+}
+
+/// The lines of one JSONL file.
+#[derive(Debug, Default)]
+pub(crate) struct Lines<'s> {
+    /// Every non-blank, non-repeated line that parsed.
+    pub lines: Vec<Line>,
     /// `truncated_line` and `duplicate_record` warnings.
     pub warnings: Vec<Warning>,
     /// Whether the input held anything but whitespace (after a byte-order mark).
     pub non_blank: bool,
+    /// Where [`Lines::load`] re-reads the lines.
+    pub src: Source<'s>,
+}
+
+impl Lines<'_> {
+    /// The whole (pruned) record of the line `no` at `off`/`len`, read again.
+    /// The line parsed in the first pass, so an error here means the file changed
+    /// in between: it names the line.
+    pub(crate) fn load(&mut self, path: &Path, no: u64, off: u64, len: usize) -> Result<J> {
+        let changed = |what: &str| {
+            Error::parse(
+                path,
+                Some(no),
+                None,
+                format!("the file changed while it was read ({what})"),
+            )
+        };
+        let bytes: &[u8] = match &mut self.src {
+            Source::None => return Err(changed("no source")),
+            Source::Memory(b) => usize::try_from(off)
+                .ok()
+                .and_then(|o| b.get(o..o.checked_add(len)?))
+                .ok_or_else(|| changed("line out of range"))?,
+            Source::File { file, buf, start } => {
+                let inside = off >= *start
+                    && usize::try_from(off - *start)
+                        .ok()
+                        .and_then(|o| o.checked_add(len))
+                        .is_some_and(|end| end <= buf.len());
+                if !inside {
+                    buf.clear();
+                    buf.resize(WINDOW.max(len), 0);
+                    *start = off;
+                    file.seek(std::io::SeekFrom::Start(off))
+                        .map_err(|e| Error::io(path, e))?;
+                    let mut got = 0;
+                    while got < buf.len() {
+                        match file.read(&mut buf[got..]) {
+                            Ok(0) => break,
+                            Ok(n) => got += n,
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                            Err(e) => return Err(Error::io(path, e)),
+                        }
+                    }
+                    buf.truncate(got);
+                }
+                let o = usize::try_from(off - *start).unwrap_or(usize::MAX);
+                buf.get(o..o.saturating_add(len))
+                    .ok_or_else(|| changed("the file is shorter"))?
+            }
+        };
+        let line = std::str::from_utf8(bytes).map_err(|_| changed("invalid UTF-8"))?;
+        parse_record(line).map_err(|e| changed(&e.to_string()))
+    }
 }
 
 /// Byte-identical lines are counted once (as every JSONL reader does), here by a
@@ -57,39 +154,22 @@ impl Dedup {
     }
 }
 
-/// Parse the JSON lines read from `r` (at most [`MAX_INPUT_BYTES`]), one at a time.
-/// The rules are those of the whole-file readers: a leading byte-order mark is
-/// skipped; invalid UTF-8 is an error naming the line (an incomplete character at
-/// the very end, a partial write, is dropped); blank lines are skipped; a final line
-/// that ends early with no newline after it becomes a `truncated_line` warning; any
-/// other bad line is an error naming the line.
-pub(crate) fn read(path: &Path, mut r: impl BufRead) -> Result<Lines> {
-    let mut out = Lines::default();
-    let mut seen = Dedup::default();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut offset = 0u64;
-    let mut line_no = 0u64;
-    loop {
-        buf.clear();
-        let n = std::io::Read::take(&mut r, MAX_INPUT_BYTES + 1 - offset.min(MAX_INPUT_BYTES))
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        if offset + n as u64 > MAX_INPUT_BYTES {
-            return Err(Error::parse(
-                path,
-                None,
-                None,
-                format!("the input is above the limit of {MAX_INPUT_BYTES} bytes; refusing"),
-            ));
-        }
-        let start = offset;
-        offset += n as u64;
-        line_no += 1;
-        let mut bytes = &buf[..];
-        let terminated = bytes.last() == Some(&b'\n');
+/// State of the first pass over one input.
+struct Reader<'p> {
+    path: &'p Path,
+    out: Lines<'static>,
+    seen: Dedup,
+    line_no: u64,
+}
+
+impl Reader<'_> {
+    /// Check one raw line (`start`: its file offset; `terminated`: a newline
+    /// followed it) and keep its head record.
+    fn line(&mut self, start: u64, raw: &[u8], terminated: bool) -> Result<()> {
+        let path = self.path;
+        self.line_no += 1;
+        let line_no = self.line_no;
+        let mut bytes = raw;
         if terminated {
             bytes = &bytes[..bytes.len() - 1];
             if bytes.last() == Some(&b'\r') {
@@ -121,16 +201,21 @@ pub(crate) fn read(path: &Path, mut r: impl BufRead) -> Result<Lines> {
         };
         check_line_len(path, line_no, line)?;
         if line.trim().is_empty() {
-            continue;
+            return Ok(());
         }
-        out.non_blank = true;
-        if let Some(w) = seen.check(path, line_no, line) {
-            out.warnings.push(w);
-            continue;
+        self.out.non_blank = true;
+        if let Some(w) = self.seen.check(path, line_no, line) {
+            self.out.warnings.push(w);
+            return Ok(());
         }
-        match parse_record(line) {
-            Ok(v) => out.lines.push((line_no, v)),
-            Err(e) if !terminated && cut_short(&e, line) => out.warnings.push(Warning::at(
+        match parse_head(line) {
+            Ok(head) => self.out.lines.push(Line {
+                no: line_no,
+                off: start + skip,
+                len: line.len(),
+                head,
+            }),
+            Err(e) if !terminated && cut_short(&e, line) => self.out.warnings.push(Warning::at(
                 crate::model::WarningCode::TruncatedLine,
                 format!(
                     "last line is incomplete ({} bytes; the session may still be running); skipped",
@@ -141,8 +226,85 @@ pub(crate) fn read(path: &Path, mut r: impl BufRead) -> Result<Lines> {
             )),
             Err(e) => return Err(Error::parse(path, Some(line_no), None, e.to_string())),
         }
+        Ok(())
     }
-    Ok(out)
+}
+
+/// First pass over the JSON lines read from `r` (at most [`MAX_INPUT_BYTES`]):
+/// lines are checked in place in the reader's buffer (only a line that straddles
+/// two reads is copied). The rules are those of the whole-file readers: a leading
+/// byte-order mark is skipped; invalid UTF-8 is an error naming the line (an
+/// incomplete character at the very end, a partial write, is dropped); blank
+/// lines are skipped; a final line that ends early with no newline after it
+/// becomes a `truncated_line` warning; any other bad line is an error naming the
+/// line. The caller sets [`Lines::src`] for the second pass.
+pub(crate) fn read<'s>(path: &Path, mut r: impl BufRead) -> Result<Lines<'s>> {
+    let mut rd = Reader {
+        path,
+        out: Lines::default(),
+        seen: Dedup::default(),
+        line_no: 0,
+    };
+    let too_big = || {
+        Error::parse(
+            path,
+            None,
+            None,
+            format!("the input is above the limit of {MAX_INPUT_BYTES} bytes; refusing"),
+        )
+    };
+    // a line that straddles reads: its start offset and bytes so far
+    let mut carry: Vec<u8> = Vec::new();
+    let mut carry_start = 0u64;
+    let mut offset = 0u64;
+    loop {
+        let block = r.fill_buf().map_err(|e| Error::io(path, e))?;
+        if block.is_empty() {
+            break;
+        }
+        let n = block.len();
+        if offset + n as u64 > MAX_INPUT_BYTES {
+            // lines before the limit are still checked first, as a line reader would
+            let room = usize::try_from(MAX_INPUT_BYTES - offset).unwrap_or(usize::MAX);
+            let mut pos = 0;
+            while let Some(i) = memchr::memchr(b'\n', &block[pos..room.min(n)]) {
+                let end = pos + i + 1;
+                if carry.is_empty() {
+                    rd.line(offset + pos as u64, &block[pos..end], true)?;
+                } else {
+                    carry.extend_from_slice(&block[pos..end]);
+                    rd.line(carry_start, &carry, true)?;
+                    carry.clear();
+                }
+                pos = end;
+            }
+            return Err(too_big());
+        }
+        let mut pos = 0;
+        while let Some(i) = memchr::memchr(b'\n', &block[pos..]) {
+            let end = pos + i + 1;
+            if carry.is_empty() {
+                rd.line(offset + pos as u64, &block[pos..end], true)?;
+            } else {
+                carry.extend_from_slice(&block[pos..end]);
+                rd.line(carry_start, &carry, true)?;
+                carry.clear();
+            }
+            pos = end;
+        }
+        if pos < n {
+            if carry.is_empty() {
+                carry_start = offset + pos as u64;
+            }
+            carry.extend_from_slice(&block[pos..]);
+        }
+        offset += n as u64;
+        r.consume(n);
+    }
+    if !carry.is_empty() {
+        rd.line(carry_start, &carry, false)?;
+    }
+    Ok(rd.out)
 }
 
 /// Render any value as text for content analysis: strings as they are,
@@ -258,5 +420,98 @@ impl<'a> At<'a> {
                 .map(Some)
                 .ok_or_else(|| self.err(field, format!("not a timestamp: {s:?}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(l: &Lines<'_>) -> Vec<(u64, u64, usize, String)> {
+        l.lines
+            .iter()
+            .map(|x| (x.no, x.off, x.len, x.head.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_straddling_read_blocks_read_as_in_place_lines() {
+        let long = format!(
+            r#"{{"type":"user","uuid":"u2","message":{{"content":"{}"}}}}"#,
+            "x".repeat(300)
+        );
+        let text = format!(
+            "\u{feff}{{\"type\":\"user\",\"uuid\":\"u1\",\"message\":{{\"content\":\"hi\"}}}}\r\n\n   \n{long}\n{long}\n{{\"type\":\"assistant\",\"uuid\":\"u3\",\"message\":{{\"content\":[1,"
+        );
+        let bytes = text.as_bytes();
+        let path = Path::new("t.jsonl");
+        let whole = read(path, bytes).unwrap();
+        // a 7-byte buffer: every line straddles reads
+        let small = read(path, std::io::BufReader::with_capacity(7, bytes)).unwrap();
+        assert_eq!(summary(&whole), summary(&small));
+        let codes = |l: &Lines<'_>| {
+            l.warnings
+                .iter()
+                .map(|w| (w.code, w.line))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(&whole), codes(&small));
+        assert_eq!(
+            codes(&whole),
+            vec![
+                (crate::model::WarningCode::DuplicateRecord, Some(5)),
+                (crate::model::WarningCode::TruncatedLine, Some(6)),
+            ]
+        );
+        // the head keeps the split fields only; the second pass reads the line whole
+        let mut l = small;
+        l.src = Source::Memory(bytes);
+        let got: Vec<(u64, String)> = summary(&l)
+            .into_iter()
+            .map(|(no, off, len, head)| {
+                assert!(!head.contains("message"));
+                (no, l.load(path, no, off, len).unwrap().to_string())
+            })
+            .collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, 1);
+        assert!(got[0].1.contains(r#""content":"hi""#));
+        assert_eq!(got[1].0, 4);
+        assert_eq!(
+            got[1].1,
+            parse_record(&long).unwrap().to_string(),
+            "the second pass reads the same text"
+        );
+    }
+
+    #[test]
+    fn a_file_changed_between_the_passes_is_an_error_naming_the_line() {
+        let dir = std::env::temp_dir().join(format!("tc-lines-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.jsonl");
+        let line = r#"{"type":"user","message":{"content":"hello"}}"#;
+        std::fs::write(&path, format!("{line}\n{line} \n")).unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        let mut l = read(&path, std::io::BufReader::new(&f)).unwrap();
+        l.src = Source::File {
+            file: f,
+            buf: Vec::new(),
+            start: 0,
+        };
+        let (no, off, len) = (l.lines[1].no, l.lines[1].off, l.lines[1].len);
+        let rec = l.load(&path, no, off, len).unwrap();
+        let msg = rec.get("message").and_then(|m| m.get("content"));
+        assert_eq!(msg.and_then(J::as_str), Some("hello"));
+        // rewritten shorter while the session was being imported
+        std::fs::write(&path, "{}\n").unwrap();
+        l.src = Source::File {
+            file: std::fs::File::open(&path).unwrap(),
+            buf: Vec::new(),
+            start: 0,
+        };
+        let e = l.load(&path, no, off, len).unwrap_err();
+        assert_eq!(e.line(), Some(2));
+        assert!(e.to_string().contains("changed while it was read"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
