@@ -7,6 +7,8 @@
 //! also yield their components. Each kept token is hashed (FNV-1a, 64 bit) so the
 //! analysis works on integers: one pass over every text, linear in its length.
 
+use rustc_hash::FxHashSet;
+
 /// 64-bit FNV-1a.
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -172,13 +174,62 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
 /// A text's distinctive tokens, in order: `(hash, token)`.
 pub(crate) type Toks<'t> = Vec<(u64, &'t str)>;
 
-/// Every distinctive token of `text` (empty for `None`).
+/// Every distinctive token of `text` (empty for `None`), repeats included.
+#[cfg(test)]
 pub(crate) fn tokens_of(text: Option<&str>) -> Toks<'_> {
     let mut v = Vec::new();
     if let Some(t) = text {
         for_each_token(t, |h, tok| v.push((h, tok)));
     }
     v
+}
+
+/// What the analysis keeps of one text: its distinctive tokens, each once (in order
+/// of first occurrence) and without the stop words, and whether any token (stop
+/// words included) is a number.
+///
+/// The attribution pass treats a repeat of a token within one text exactly as its
+/// first occurrence (a consumer matches a token once; a producer that introduced
+/// it already owns or shares it), so repeats are dropped here, in the parallel
+/// tokenisation, instead of being stored and probed again in the sequential pass.
+#[derive(Default)]
+pub(crate) struct TextToks<'t> {
+    /// `(hash, token)`, distinct, in order of first occurrence, no stop words.
+    pub(crate) toks: Toks<'t>,
+    /// Whether any token of the text is a number ([`is_number`]).
+    pub(crate) has_number: bool,
+}
+
+/// Capacity above which a reused de-duplication set is dropped rather than cleared
+/// (clearing costs its capacity, and most texts are short).
+const SEEN_KEEP: usize = 4096;
+
+impl<'t> TextToks<'t> {
+    /// Tokenise `text` (nothing for `None`); `seen` is a scratch set reused across
+    /// texts (cleared here).
+    pub(crate) fn of(
+        text: Option<&'t str>,
+        stop: &FxHashSet<u64>,
+        seen: &mut FxHashSet<u64>,
+    ) -> TextToks<'t> {
+        let mut out = TextToks::default();
+        let Some(text) = text else {
+            return out;
+        };
+        seen.clear();
+        for_each_token(text, |h, tok| {
+            if seen.insert(h) {
+                out.has_number |= is_number(tok);
+                if !stop.contains(&h) {
+                    out.toks.push((h, tok));
+                }
+            }
+        });
+        if seen.capacity() > SEEN_KEEP {
+            *seen = FxHashSet::default();
+        }
+        out
+    }
 }
 
 /// Whether a token is a number (two or more digits, at most one decimal point:
