@@ -980,29 +980,53 @@ fn compile(
     } else {
         ProgressBar::hidden()
     };
-    // Load every file first: an outcomes line may name a session of any file.
+    // Files found by walking a directory that no importer recognises are skipped
+    // (and listed); files named explicitly must be traces.
+    let formats: Vec<_> = files
+        .par_iter()
+        .map(|path| match from {
+            Some(f) => Ok(Some(f)),
+            None => import::detect(path),
+        })
+        .collect();
+    // An outcomes line may name a session of any file, Claude Code telemetry joins
+    // the transcript of another file and `--backfire` reads every trace: then
+    // every file is loaded first. Otherwise each file is compiled as soon as it is
+    // loaded and its traces (with their content) dropped, so memory holds the
+    // content of the files in flight, not the corpus's (DESIGN.md, "Analysis
+    // memory").
+    let together = opts.outcomes.is_some()
+        || opts.backfire
+        || formats
+            .iter()
+            .any(|f| matches!(f, Ok(Some(Format::ClaudeCodeOtel))));
     let mut results: Vec<FileResult> = files
         .par_iter()
-        .map(|path| {
-            // Files found by walking a directory that no importer recognises are
-            // skipped (and listed); files named explicitly must be traces.
-            let fmt = match from {
-                Some(f) => Ok(Some(f)),
-                None => import::detect(path),
-            };
+        .zip(formats)
+        .map(|(path, fmt)| {
             let traces = fmt.and_then(|fmt| match fmt {
                 None if !explicit.contains(path) => Ok(Vec::new()),
                 _ => import::load_with(path, fmt, content),
             });
-            FileResult {
+            let mut r = FileResult {
                 path: path.clone(),
                 traces,
                 cards: Ok(Vec::new()),
                 joined: 0,
+            };
+            if !together {
+                r.cards = match std::mem::replace(&mut r.traces, Ok(Vec::new())) {
+                    Ok(ts) => ts.iter().map(|t| compiler.compile(t)).collect(),
+                    Err(e) => Err(e),
+                };
+                bar.inc(1);
             }
+            r
         })
         .collect();
-    join_telemetry(&mut results);
+    if together {
+        join_telemetry(&mut results);
+    }
     let mut unmatched_outcomes = 0usize;
     if let Some((file, records)) = &opts.outcomes {
         let mut all: Vec<tracecard_core::Trace> = Vec::new();
@@ -1030,17 +1054,19 @@ fn compile(
             }
         }
     }
-    results.par_iter_mut().for_each(|r| {
-        r.cards = match std::mem::replace(&mut r.traces, Ok(Vec::new())) {
-            Ok(ts) => {
-                let cards = ts.iter().map(|t| compiler.compile(t)).collect();
-                r.traces = Ok(ts);
-                cards
-            }
-            Err(e) => Err(e),
-        };
-        bar.inc(1);
-    });
+    if together {
+        results.par_iter_mut().for_each(|r| {
+            r.cards = match std::mem::replace(&mut r.traces, Ok(Vec::new())) {
+                Ok(ts) => {
+                    let cards = ts.iter().map(|t| compiler.compile(t)).collect();
+                    r.traces = Ok(ts);
+                    cards
+                }
+                Err(e) => Err(e),
+            };
+            bar.inc(1);
+        });
+    }
     bar.finish_and_clear();
 
     let mut cards = Vec::new();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EvidenceLevel;
 
-use super::tokens::{Toks, fnv1a, is_number, is_weak, tokens_of};
+use super::tokens::{TextToks, Toks, fnv1a, is_number, is_weak};
 use crate::Result;
 use crate::cost::PriceTable;
 use crate::model::{ContentCapture, StepId, StepKind, StepStatus, TokenUsage, Trace};
@@ -276,7 +276,7 @@ struct TokenEntry {
 }
 
 struct Builder {
-    /// reused per consumer: the tokens already seen in its text
+    /// reused per tool output: the hashes of its arguments' tokens
     scratch: FxHashSet<u64>,
     /// the last (producer, consumer) pair pushed, to skip immediate repeats
     last: Option<(u32, u32)>,
@@ -809,19 +809,22 @@ impl Analysis {
                 .flatten()
                 .map(|t| fnv1a(t.as_bytes()))
                 .collect();
-            // Every text is tokenised once, in parallel; the attribution pass below is
+            // Every text is tokenised once, in parallel, into its distinct tokens
+            // (one scratch set per worker); the attribution pass below is
             // sequential (first introducer wins) and works on the hashes.
-            let toks: Vec<(Toks<'_>, Toks<'_>)> = steps
+            let toks: Vec<(TextToks<'_>, TextToks<'_>)> = steps
                 .par_iter()
-                .map(|s| (tokens_of(text_of(&s.input)), tokens_of(text_of(&s.output))))
+                .map_init(FxHashSet::default, |seen, s| {
+                    (
+                        TextToks::of(text_of(&s.input), &stop, seen),
+                        TextToks::of(text_of(&s.output), &stop, seen),
+                    )
+                })
                 .collect();
-            let has_numbers: Vec<bool> = toks
-                .iter()
-                .map(|(_, out)| out.iter().any(|(_, t)| is_number(t)))
-                .collect();
+            let has_numbers: Vec<bool> = toks.iter().map(|(_, out)| out.has_number).collect();
             for (i, s) in steps.iter().enumerate() {
                 let c = ctx[i];
-                let (in_toks, out_toks) = &toks[i];
+                let (in_toks, out_toks) = (&toks[i].0.toks, &toks[i].1.toks);
                 let consumer_toks = match s.kind {
                     StepKind::LlmCall | StepKind::Compaction => {
                         text_of(&s.output).map(|_| out_toks)
@@ -834,7 +837,7 @@ impl Analysis {
                 if let Some(ct) = consumer_toks {
                     // Derived values: a number no producer in this context introduced
                     // (a sum, a count) was computed from the numbers just delivered.
-                    let novel = consume(&mut b, tables.entry(c).or_default(), &stop, ct, Some(i));
+                    let novel = consume(&mut b, tables.entry(c).or_default(), ct, Some(i));
                     if novel {
                         // sources: the outputs delivered to this step, and the latest
                         // earlier output of this context, that carry numbers (write
@@ -871,7 +874,6 @@ impl Analysis {
                     // the task prompt is introduced into the sub-agent's own context
                     produce(
                         tables.entry(i as u32).or_default(),
-                        &stop,
                         in_toks,
                         i,
                         class_of(&s.input),
@@ -884,7 +886,9 @@ impl Analysis {
                         && !in_toks.is_empty();
                     let fresh: Toks<'_>;
                     let out_toks = if echo {
-                        let args: FxHashSet<u64> = in_toks.iter().map(|&(h, _)| h).collect();
+                        let args = &mut b.scratch;
+                        args.clear();
+                        args.extend(in_toks.iter().map(|&(h, _)| h));
                         fresh = out_toks
                             .iter()
                             .copied()
@@ -896,7 +900,6 @@ impl Analysis {
                     };
                     produce(
                         tables.entry(c).or_default(),
-                        &stop,
                         out_toks,
                         i,
                         class_of(&s.output),
@@ -907,7 +910,9 @@ impl Analysis {
             let root = tables.entry(ROOT).or_default();
             for e in &trace.outcome.evidence {
                 if let Some(m) = &e.message {
-                    let _ = consume(&mut b, root, &stop, &tokens_of(Some(m)), None);
+                    let mut seen = FxHashSet::default();
+                    let toks = TextToks::of(Some(m), &stop, &mut seen);
+                    let _ = consume(&mut b, root, &toks.toks, None);
                 }
             }
         }
@@ -1278,17 +1283,10 @@ impl Analysis {
     }
 }
 
-fn produce(
-    table: &mut FxHashMap<u64, TokenEntry>,
-    stop: &FxHashSet<u64>,
-    toks: &[(u64, &str)],
-    step: usize,
-    class: u64,
-) {
+/// Record the tokens a step's text introduces into its context's table (`toks`:
+/// distinct, no stop words; see [`TextToks`]).
+fn produce(table: &mut FxHashMap<u64, TokenEntry>, toks: &[(u64, &str)], step: usize, class: u64) {
     for &(h, _) in toks {
-        if stop.contains(&h) {
-            continue;
-        }
         match table.entry(h) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(TokenEntry {
@@ -1313,25 +1311,20 @@ fn produce(
     }
 }
 
-/// Match the distinctive tokens of a consumer's text against its context's table.
+/// Match the distinctive tokens of a consumer's text (distinct, no stop words; see
+/// [`TextToks`]) against its context's table.
 fn consume(
     b: &mut Builder,
     table: &mut FxHashMap<u64, TokenEntry>,
-    stop: &FxHashSet<u64>,
     toks: &[(u64, &str)],
     consumer: Option<usize>,
 ) -> bool {
-    let seen_here = &mut b.scratch;
-    seen_here.clear();
     // producers credited so far, with one token each (a handful per consumer)
     let mut credited: Vec<(u32, &str)> = Vec::new();
     let mut ambiguous: Vec<(u64, &str)> = Vec::new();
     // a number token no producer of this context introduced (checked in the same probe)
     let mut novel_number = false;
     for &(h, tok) in toks {
-        if stop.contains(&h) || !seen_here.insert(h) {
-            continue;
-        }
         let Some(e) = table.get(&h) else {
             novel_number |= is_number(tok);
             continue;

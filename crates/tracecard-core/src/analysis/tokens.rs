@@ -7,6 +7,8 @@
 //! also yield their components. Each kept token is hashed (FNV-1a, 64 bit) so the
 //! analysis works on integers: one pass over every text, linear in its length.
 
+use rustc_hash::FxHashSet;
+
 /// 64-bit FNV-1a.
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -38,6 +40,31 @@ const TOKEN_BYTE: [bool; 256] = {
 fn is_token_byte(b: u8) -> bool {
     TOKEN_BYTE[usize::from(b)]
 }
+
+/// Byte classes the token scan accumulates (OR) to skip work on plain words.
+const LOWER: u8 = 1;
+/// `/`, `:` or `.`: the token may have components.
+const SEP: u8 = 2;
+/// Any other token byte.
+const OTHER: u8 = 4;
+
+/// Class of a token byte (see [`TOKEN_BYTE`]).
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_lowercase() {
+            LOWER
+        } else if matches!(b, b'/' | b':' | b'.') {
+            SEP | OTHER
+        } else {
+            OTHER
+        };
+        i += 1;
+    }
+    t
+};
 
 /// Whether `tok` (already trimmed) is distinctive enough to count as evidence.
 /// One pass over the bytes (this runs for every token of every text).
@@ -120,17 +147,43 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
             continue;
         }
         let start = i;
-        while i < n && is_token_byte(bytes[i]) && bytes[i] != b'\\' {
+        let mut class = 0u8;
+        while i < n && is_token_byte(bytes[i]) {
+            class |= BYTE_CLASS[usize::from(bytes[i])];
             i += 1;
+        }
+        if class == LOWER {
+            // a plain lowercase word: nothing to trim, no components, distinctive
+            // only when long (the last rule of `distinctive`)
+            if (12..=256).contains(&(i - start)) {
+                if let Some(tok) = text.get(start..i) {
+                    f(fnv1a(tok.as_bytes()), tok);
+                }
+            }
+            continue;
         }
         let Some(raw) = text.get(start..i) else {
             continue;
         };
-        let tok = raw.trim_matches(|c: char| {
-            matches!(c, '.' | ':' | ',' | '-' | '/' | '#' | '+' | '~' | '@')
-        });
+        // the trimmed characters are ASCII, so trimming bytes is trimming chars
+        let trim = |c: u8| {
+            matches!(
+                c,
+                b'.' | b':' | b',' | b'-' | b'/' | b'#' | b'+' | b'~' | b'@'
+            )
+        };
+        let rb = raw.as_bytes();
+        let lead = rb.iter().take_while(|&&c| trim(c)).count();
+        let tail = rb[lead..].iter().rev().take_while(|&&c| trim(c)).count();
+        let Some(tok) = raw.get(lead..rb.len() - tail) else {
+            continue;
+        };
         if distinctive(tok) {
             f(fnv1a(tok.as_bytes()), tok);
+        }
+        if class & SEP == 0 {
+            // no `/`, `:` or `.`: no components
+            continue;
         }
         // components of paths (`a/b.rs`), qualified names (`mod::item`, `file.py::test_x`)
         // and dotted identifiers (`self.total_amount`) count on their own too
@@ -172,13 +225,62 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
 /// A text's distinctive tokens, in order: `(hash, token)`.
 pub(crate) type Toks<'t> = Vec<(u64, &'t str)>;
 
-/// Every distinctive token of `text` (empty for `None`).
+/// Every distinctive token of `text` (empty for `None`), repeats included.
+#[cfg(test)]
 pub(crate) fn tokens_of(text: Option<&str>) -> Toks<'_> {
     let mut v = Vec::new();
     if let Some(t) = text {
         for_each_token(t, |h, tok| v.push((h, tok)));
     }
     v
+}
+
+/// What the analysis keeps of one text: its distinctive tokens, each once (in order
+/// of first occurrence) and without the stop words, and whether any token (stop
+/// words included) is a number.
+///
+/// The attribution pass treats a repeat of a token within one text exactly as its
+/// first occurrence (a consumer matches a token once; a producer that introduced
+/// it already owns or shares it), so repeats are dropped here, in the parallel
+/// tokenisation, instead of being stored and probed again in the sequential pass.
+#[derive(Default)]
+pub(crate) struct TextToks<'t> {
+    /// `(hash, token)`, distinct, in order of first occurrence, no stop words.
+    pub(crate) toks: Toks<'t>,
+    /// Whether any token of the text is a number ([`is_number`]).
+    pub(crate) has_number: bool,
+}
+
+/// Capacity above which a reused de-duplication set is dropped rather than cleared
+/// (clearing costs its capacity, and most texts are short).
+const SEEN_KEEP: usize = 4096;
+
+impl<'t> TextToks<'t> {
+    /// Tokenise `text` (nothing for `None`); `seen` is a scratch set reused across
+    /// texts (cleared here).
+    pub(crate) fn of(
+        text: Option<&'t str>,
+        stop: &FxHashSet<u64>,
+        seen: &mut FxHashSet<u64>,
+    ) -> TextToks<'t> {
+        let mut out = TextToks::default();
+        let Some(text) = text else {
+            return out;
+        };
+        seen.clear();
+        for_each_token(text, |h, tok| {
+            if seen.insert(h) {
+                out.has_number |= is_number(tok);
+                if !stop.contains(&h) {
+                    out.toks.push((h, tok));
+                }
+            }
+        });
+        if seen.capacity() > SEEN_KEEP {
+            *seen = FxHashSet::default();
+        }
+        out
+    }
 }
 
 /// Whether a token is a number (two or more digits, at most one decimal point:
@@ -269,6 +371,113 @@ mod tests {
         all.push("a".repeat(257));
         for t in &all {
             assert_eq!(distinctive(t), distinctive_reference(t), "{t:?}");
+        }
+    }
+
+    /// The tokeniser before the plain-word fast path and byte trimming.
+    fn tokens_reference(text: &str) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        let bytes = text.as_bytes();
+        let (mut i, n) = (0, bytes.len());
+        while i < n {
+            if bytes[i] == b'\\' {
+                i += if i + 1 < n && bytes[i + 1] == b'u' {
+                    6
+                } else {
+                    2
+                };
+                continue;
+            }
+            if !is_token_byte(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < n && is_token_byte(bytes[i]) && bytes[i] != b'\\' {
+                i += 1;
+            }
+            let Some(raw) = text.get(start..i) else {
+                continue;
+            };
+            let tok = raw.trim_matches(|c: char| {
+                matches!(c, '.' | ':' | ',' | '-' | '/' | '#' | '+' | '~' | '@')
+            });
+            let mut emit = |t: &str| out.push((fnv1a(t.as_bytes()), t.to_owned()));
+            if distinctive(tok) {
+                emit(tok);
+            }
+            if tok.contains('/') {
+                let mut rest = tok;
+                while let Some(k) = rest.find('/') {
+                    rest = &rest[k + 1..];
+                    if rest.contains('/') && distinctive(rest) {
+                        emit(rest);
+                    }
+                }
+            }
+            if tok.contains(['/', ':', '.'])
+                && !tok.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            {
+                for part in tok.split(['/', ':']).filter(|p| !p.is_empty()) {
+                    if part.len() < tok.len() && distinctive(part) {
+                        emit(part);
+                    }
+                    if part.contains('.') {
+                        for sub in part
+                            .split('.')
+                            .filter(|p| p.len() >= 5 && p.len() < part.len())
+                        {
+                            if distinctive(sub)
+                                && (sub.contains('_')
+                                    || sub.bytes().any(|b| b.is_ascii_digit())
+                                    || sub.len() >= 12)
+                            {
+                                emit(sub);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fast_tokeniser_matches_the_reference() {
+        // every string of up to 4 pieces over a mixed alphabet, plus longer texts
+        let alphabet = [
+            "ab",
+            "Z",
+            "7",
+            ".",
+            "/",
+            ":",
+            "-",
+            "_",
+            "\\u00e9",
+            "\\",
+            "é",
+            " ",
+            "abcdefghijkl",
+        ];
+        let mut all: Vec<String> = vec![String::new()];
+        let mut frontier = all.clone();
+        for _ in 0..4 {
+            let next: Vec<String> = frontier
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            all.extend(next.iter().cloned());
+            frontier = next;
+        }
+        all.push(
+            "see /repo/tests/test_ledger.py::test_total_2024 and src/config.rs: pool_size=32, \\n\\t\\\"getUserName\\\" \\u00e9t\\u00e9 self.total_amount HTTPSERVER v2x 12.5 éééééé longlowercaseword a.b.c"
+                .to_owned(),
+        );
+        for t in &all {
+            let mut got = Vec::new();
+            for_each_token(t, |h, s| got.push((h, s.to_owned())));
+            assert_eq!(got, tokens_reference(t), "{t:?}");
         }
     }
 
