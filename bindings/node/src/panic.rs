@@ -30,6 +30,11 @@ static PANIC_IN_CONSTRUCTORS: AtomicBool = AtomicBool::new(false);
 
 static HOOK: Once = Once::new();
 
+/// `takePanic()`: the last panic's message on this thread, if any.
+type TakePanic<'a> = Function<'a, (), Option<String>>;
+/// `panic_guard.js`: `(exports, takePanic) => void`.
+type Install<'a> = Function<'a, FnArgs<(Object<'a>, TakePanic<'a>)>, ()>;
+
 /// The message of a panic payload, as napi's `panic_to_error` makes it.
 fn message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
     payload
@@ -86,8 +91,7 @@ pub fn init(exports: Object, env: Env) -> Result<()> {
             previous(info);
         }));
     });
-    let install: Function<'_, FnArgs<(Object, Function<'_, (), Option<String>>)>, ()> =
-        env.run_script(include_str!("panic_guard.js"))?;
+    let install: Install<'_> = env.run_script(include_str!("panic_guard.js"))?;
     let take = env.create_function_from_closure("takePanic", |_ctx| {
         Ok(LAST_PANIC.with(|l| l.borrow_mut().take()))
     })?;
