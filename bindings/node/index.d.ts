@@ -46,6 +46,7 @@ export type TracecardErrorCode =
   | 'TRACECARD_MULTIPLE_SESSIONS'
   | 'TRACECARD_RECORDER_FINISHED'
   | 'TRACECARD_INVALID_ARG'
+  | 'TRACECARD_INTERNAL'
 
 /** The shape of a thrown tracecard error. */
 export interface TracecardError extends Error {

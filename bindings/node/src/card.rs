@@ -110,115 +110,115 @@ impl TraceCard {
 #[napi]
 impl TraceCard {
     /// The card schema version.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn schema_version(&self) -> String {
         self.inner.schema_version.clone()
     }
 
     /// The session id.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn session_id(&self) -> String {
         self.inner.session_id.clone()
     }
 
     /// The importer that produced the trace.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn format(&self) -> String {
         self.inner.source.format.clone()
     }
 
     /// `success`, `failure` or `unknown`.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn outcome(&self) -> String {
         serde_name(&self.inner.outcome)
     }
 
     /// Why the outcome is what it is.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn outcome_reason(&self) -> Option<String> {
         self.inner.outcome_reason.clone()
     }
 
     /// Sum of every known step cost, as an exact decimal string.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn total_cost_usd(&self) -> String {
         usd(self.inner.total_cost_usd)
     }
 
     /// `totalCostUsd` as a `number` (rounded to the nearest double).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn total_cost_usd_number(&self) -> f64 {
         self.inner.total_cost_usd.to_f64()
     }
 
     /// Sum of the own cost of the steps flagged redundant.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn redundant_cost_usd(&self) -> String {
         usd(self.inner.redundant_cost_usd)
     }
 
     /// Own + carried-context cost of every redundant step.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn wasted_cost_usd(&self) -> String {
         usd(self.inner.wasted_cost_usd)
     }
 
     /// Own + carried-context cost of every unproven step: the open question.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn unproven_cost_usd(&self) -> String {
         usd(self.inner.unproven_cost_usd)
     }
 
     /// The cost the source reported for the session.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn reported_cost_usd(&self) -> Option<String> {
         opt_usd(self.inner.reported_cost_usd)
     }
 
     /// Computed minus reported cost, when the source reported one.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn cost_delta_usd(&self) -> Option<String> {
         opt_usd(self.inner.cost_delta_usd)
     }
 
     /// Replays the replayer ran (`null` without a replayer).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn replays_used(&self) -> Option<f64> {
         self.inner.replays_used.map(|n| n as f64)
     }
 
     /// Steps whose cost is unknown (model not in the price table).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn unpriced_steps(&self) -> f64 {
         self.inner.unpriced_steps as f64
     }
 
     /// The price table used (`bundled 2026-11-24`, a file name).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn prices(&self) -> String {
         self.inner.prices.clone()
     }
 
     /// Sum of every step's tokens.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn tokens(&self) -> Tokens {
         Tokens::from(&self.inner.tokens)
     }
 
     /// Number of steps.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn length(&self) -> u32 {
         u32::try_from(self.inner.steps.len()).unwrap_or(u32::MAX)
     }
 
     /// Every step, in order (a fresh copy on each access).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn steps(&self) -> Vec<CardStep> {
         self.inner.steps.iter().map(CardStep::from).collect()
     }
 
     /// The steps flagged redundant.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn redundant_steps(&self) -> Vec<CardStep> {
         self.inner
             .steps
@@ -229,7 +229,7 @@ impl TraceCard {
     }
 
     /// The steps left open (`verdict === "unproven"`).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn unproven_steps(&self) -> Vec<CardStep> {
         self.inner
             .steps
@@ -240,63 +240,67 @@ impl TraceCard {
     }
 
     /// One step by id, `null` when there is none.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn step(&self, id: u32) -> Option<CardStep> {
         self.inner.step(StepId(id)).map(CardStep::from)
     }
 
     /// Warnings (data, never thrown): `{code, message, step?, ...}` objects.
-    #[napi(getter, ts_return_type = "Array<Record<string, unknown>>")]
+    #[napi(
+        catch_unwind,
+        getter,
+        ts_return_type = "Array<Record<string, unknown>>"
+    )]
     pub fn warnings(&self) -> serde_json::Value {
         serde_json::to_value(&self.inner.warnings).unwrap_or_default()
     }
 
     /// Cost and counts rolled up by tool, by model and by agent.
-    #[napi(getter, ts_return_type = "Record<string, unknown>")]
+    #[napi(catch_unwind, getter, ts_return_type = "Record<string, unknown>")]
     pub fn rollups(&self) -> serde_json::Value {
         serde_json::to_value(&self.inner.rollups).unwrap_or_default()
     }
 
     /// The card as YAML (deterministic).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn to_yaml(&self, env: Env) -> Result<String> {
         self.inner.to_yaml().js(&env)
     }
 
     /// The card as pretty JSON (deterministic). Money stays exact: parse it with a
     /// decimal-aware parser, or read the string fields of this object instead.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn to_json(&self, env: Env) -> Result<String> {
         self.inner.to_json().js(&env)
     }
 
     /// The card as a self-contained HTML page (the `tracecard report` page of one
     /// session, steps by order; no prompt or tool content unless `includeContent`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn to_html(&self, options: Option<crate::report::HtmlOptions>) -> String {
         crate::report::card_html(&self.inner, options)
     }
 
     /// Parse a card from JSON text.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory, configurable)]
     pub fn from_json(env: Env, text: String) -> Result<TraceCard> {
         CoreCard::from_json(&text).map(TraceCard::new).js(&env)
     }
 
     /// Parse a card from YAML text.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory, configurable)]
     pub fn from_yaml(env: Env, text: String) -> Result<TraceCard> {
         CoreCard::from_yaml(&text).map(TraceCard::new).js(&env)
     }
 
     /// The JSON Schema of the card format (JSON text).
-    #[napi]
+    #[napi(catch_unwind, configurable)]
     pub fn json_schema() -> String {
         CoreCard::json_schema()
     }
 
     /// Whether `other` is the same card (field by field).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn equals(&self, other: &TraceCard) -> bool {
         *self.inner == *other.inner
     }

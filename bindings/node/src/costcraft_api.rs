@@ -264,25 +264,25 @@ pub struct Distillation {
 impl Distillation {
     /// The `rules.yaml` document (`schema_version`, `corpus`, `policy`, `tools`,
     /// `backfire`, `rules`; snake_case keys as in the file, money as decimal strings).
-    #[napi(getter, ts_return_type = "Record<string, unknown>")]
+    #[napi(catch_unwind, getter, ts_return_type = "Record<string, unknown>")]
     pub fn rules(&self, env: Env) -> Result<serde_json::Value> {
         json(&env, &self.inner.rules, "rules", false)
     }
 
     /// Every patch: `{kept: [...], refused: [{refusal, patch}]}` (as `patches.yaml`).
-    #[napi(getter, ts_return_type = "Record<string, unknown>")]
+    #[napi(catch_unwind, getter, ts_return_type = "Record<string, unknown>")]
     pub fn patches(&self, env: Env) -> Result<serde_json::Value> {
         json(&env, &self.inner.patches, "patches", false)
     }
 
     /// Number of rules distilled.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn rule_count(&self) -> u32 {
         u32::try_from(self.inner.rules.rules.len()).unwrap_or(u32::MAX)
     }
 
     /// The ids of the rules, in `rules.yaml` order.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn rule_ids(&self) -> Vec<String> {
         self.inner
             .rules
@@ -293,43 +293,43 @@ impl Distillation {
     }
 
     /// `SKILL.md` text.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn skill_md(&self) -> String {
         self.inner.skill_md()
     }
 
     /// The skill's name (its directory under the output directory).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn skill_name(&self) -> String {
         self.inner.rules.policy.skill_name.clone()
     }
 
     /// `REPORT.md` text.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn report_md(&self) -> String {
         self.inner.report_md()
     }
 
     /// `rules.yaml` text.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn rules_yaml(&self, env: Env) -> Result<String> {
         self.inner.rules.to_yaml().js(&env)
     }
 
     /// `patches.yaml` text.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn patches_yaml(&self, env: Env) -> Result<String> {
         self.inner.patches_yaml().js(&env)
     }
 
     /// Notes (outcome records naming no loaded session, ...), also in `REPORT.md`.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn notes(&self) -> Vec<String> {
         self.inner.notes.clone()
     }
 
     /// The sessions' cards, with the `backfire_<guard>` warnings.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn cards(&self) -> Vec<TraceCard> {
         self.inner
             .sessions
@@ -340,7 +340,7 @@ impl Distillation {
 
     /// Write `rules.yaml`, `<skillName>/SKILL.md`, `patches.yaml` and `REPORT.md`
     /// into `dir` (created when missing); what `tracecard distill -o DIR` writes.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn write(&self, env: Env, dir: String) -> Result<()> {
         self.inner.write(Path::new(&dir)).js(&env)
     }
@@ -416,7 +416,10 @@ impl ReplayWork for DistillWork {
 /// A function `replayer` is called synchronously on this thread and must not return
 /// a Promise (use {@link distillAsync} for that); an exception it throws is rethrown
 /// from `distill` unchanged.
-#[napi(ts_args_type = "paths: string | Trace | Array<string | Trace>, options?: DistillOptions")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "paths: string | Trace | Array<string | Trace>, options?: DistillOptions"
+)]
 pub fn distill(
     env: Env,
     paths: Items<'_>,
@@ -431,6 +434,7 @@ pub fn distill(
 /// is a Promise. A function replayer may return a Promise; one that throws (or
 /// rejects) rejects this Promise with the very same value.
 #[napi(
+    catch_unwind,
     ts_args_type = "paths: string | Trace | Array<string | Trace>, options?: DistillOptions",
     ts_return_type = "Promise<Distillation>"
 )]
@@ -461,6 +465,7 @@ pub struct CostcraftOptions<'a> {
 /// Where each rule of the `rules.yaml` at `rulesPath` would fire in `paths`, and
 /// whether the cost it targets shrank: `tracecard check-rules --json`, camelCased.
 #[napi(
+    catch_unwind,
     ts_args_type = "rulesPath: string, paths: string | Trace | Array<string | Trace>, options?: CostcraftOptions",
     ts_return_type = "CheckReport"
 )]
@@ -492,6 +497,7 @@ pub fn check_rules(
 /// bootstrap interval, and the per-lane ablation: `tracecard evaluate --json`,
 /// camelCased.
 #[napi(
+    catch_unwind,
     ts_args_type = "baseline: string | Trace | Array<string | Trace>, treated: string | Trace | Array<string | Trace>, options?: CostcraftOptions",
     ts_return_type = "Evaluation"
 )]

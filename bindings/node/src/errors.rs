@@ -5,7 +5,8 @@
 //! with no `_ =>` arm so a new core kind breaks this crate's build) and, when the
 //! core knows them, `path`, `line` (1-based) and `field`. Binding-level codes:
 //! `TRACECARD_MULTIPLE_SESSIONS` (`load` on a file with several sessions, with
-//! `count`), `TRACECARD_RECORDER_FINISHED` and `TRACECARD_INVALID_ARG`.
+//! `count`), `TRACECARD_RECORDER_FINISHED`, `TRACECARD_INVALID_ARG` and
+//! `TRACECARD_INTERNAL` (a panic, see `panic.rs`).
 //!
 //! The object is built here and handed to napi as a reference
 //! (`napi::Error::from(Unknown)`), so what JS catches is exactly this object.
@@ -37,6 +38,9 @@ pub const MULTIPLE_SESSIONS: &str = "TRACECARD_MULTIPLE_SESSIONS";
 pub const RECORDER_FINISHED: &str = "TRACECARD_RECORDER_FINISHED";
 /// Binding-level code: an argument has the wrong shape or value.
 pub const INVALID_ARG: &str = "TRACECARD_INVALID_ARG";
+/// Binding-level code: a Rust panic (a tracecard bug), see `panic.rs`; Python's
+/// `InternalError`.
+pub const INTERNAL: &str = "TRACECARD_INTERNAL";
 
 /// The JS `code` of a costcraft error kind; `None` for `Io` and `Core`, which are
 /// thrown with the core's codes (see [`costcraft_to_js`]).

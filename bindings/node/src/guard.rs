@@ -86,7 +86,7 @@ pub struct Guard {
 impl Guard {
     /// A guard on the rules of the `rules.yaml` at `path`. Throws `TRACECARD_IO`
     /// or `TRACECARD_COSTCRAFT_PARSE` (with `path`, `line`).
-    #[napi(factory)]
+    #[napi(catch_unwind, factory, configurable)]
     pub fn load(env: Env, path: String, options: Option<GuardOptions>) -> Result<Guard> {
         let set = costcraft::RuleSet::read(Path::new(&path)).js(&env)?;
         let o = options.unwrap_or_default();
@@ -103,13 +103,13 @@ impl Guard {
     }
 
     /// The ids of the rules that may deny.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn rule_ids(&self) -> Vec<String> {
         self.inner.rules().iter().map(|r| r.id.clone()).collect()
     }
 
     /// Number of rules in the file (enforceable or not).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn rules_in_file(&self) -> u32 {
         u32::try_from(self.rules_total).unwrap_or(u32::MAX)
     }
@@ -119,6 +119,7 @@ impl Guard {
     /// session, as a {@link Trace}, a {@link Recorder} (its steps so far) or the
     /// path of a Claude Code transcript. No history means an empty session.
     #[napi(
+        catch_unwind,
         ts_args_type = "toolName: string, toolInput: unknown, history?: Trace | Recorder | string | null, options?: CheckOptions"
     )]
     pub fn check(

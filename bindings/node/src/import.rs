@@ -86,14 +86,14 @@ fn load_vec(env: &Env, path: &str, options: Option<LoadOptions>) -> Result<Vec<C
 /// Import the single session in the file at `path` (format auto-detected unless
 /// `options.format` names one). Throws `TRACECARD_MULTIPLE_SESSIONS` when the file
 /// holds several sessions (use {@link loadAll}).
-#[napi]
+#[napi(catch_unwind)]
 pub fn load(env: Env, path: String, options: Option<LoadOptions>) -> Result<Trace> {
     let traces = load_vec(&env, &path, options)?;
     one(&env, Path::new(&path), traces)
 }
 
 /// Import every session in the file at `path`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn load_all(env: Env, path: String, options: Option<LoadOptions>) -> Result<Vec<Trace>> {
     Ok(load_vec(&env, &path, options)?
         .into_iter()
@@ -120,7 +120,7 @@ fn loads_vec(
 
 /// Import the single session in `data` (a string or a Buffer holding a file's
 /// bytes).
-#[napi]
+#[napi(catch_unwind)]
 pub fn loads(
     env: Env,
     data: Either<String, Buffer>,
@@ -131,7 +131,7 @@ pub fn loads(
 }
 
 /// Import every session in `data` (a string or a Buffer).
-#[napi]
+#[napi(catch_unwind)]
 pub fn loads_all(
     env: Env,
     data: Either<String, Buffer>,
@@ -142,7 +142,7 @@ pub fn loads_all(
 }
 
 /// The format of the file at `path`, `null` when no importer recognises it.
-#[napi]
+#[napi(catch_unwind)]
 pub fn detect(env: Env, path: String) -> Result<Option<String>> {
     tracecard_core::import::detect(Path::new(&path))
         .map(|f| f.map(|f| f.as_str().to_owned()))
@@ -150,13 +150,13 @@ pub fn detect(env: Env, path: String) -> Result<Option<String>> {
 }
 
 /// Names of every format tracecard reads, in detection order.
-#[napi]
+#[napi(catch_unwind)]
 pub fn formats() -> Vec<String> {
     Format::ALL.iter().map(|f| f.as_str().to_owned()).collect()
 }
 
 /// Files under `root` (recursively, sorted) to import; a file path is returned as is.
-#[napi]
+#[napi(catch_unwind)]
 pub fn discover(env: Env, root: String) -> Result<Vec<String>> {
     tracecard_core::import::discover(Path::new(&root))
         .map(|v| v.into_iter().map(|p| p.display().to_string()).collect())

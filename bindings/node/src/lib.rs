@@ -12,6 +12,7 @@ mod errors;
 mod guard;
 mod import;
 mod model;
+mod panic;
 mod prices;
 mod recorder;
 mod replay;
@@ -30,7 +31,7 @@ pub const CARD_SCHEMA_VERSION: &str = tracecard_core::card::CARD_SCHEMA_VERSION;
 /// A dollar amount (an exact decimal string such as `card.totalCostUsd`) as a
 /// `number`, rounded to the nearest double. Throws `TRACECARD_INVALID_ARG` when
 /// `usd` is not a decimal amount.
-#[napi]
+#[napi(catch_unwind)]
 pub fn usd_to_number(env: napi::Env, usd: String) -> napi::Result<f64> {
     usd.trim()
         .parse::<tracecard_core::Usd>()

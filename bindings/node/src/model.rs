@@ -111,73 +111,77 @@ impl Trace {
 #[napi]
 impl Trace {
     /// The session id.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn session_id(&self) -> String {
         self.inner.session_id.clone()
     }
 
     /// The importer that produced the trace (`native`, `claude_code`, `otlp`, ...).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn format(&self) -> String {
         self.inner.source.format.clone()
     }
 
     /// The files the trace was read from.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn files(&self) -> Vec<String> {
         self.inner.source.files.clone()
     }
 
     /// `success`, `failure` or `unknown`.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn outcome(&self) -> String {
         serde_name(&self.inner.outcome.status)
     }
 
     /// Why the outcome is what it is, when the source says.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn outcome_reason(&self) -> Option<String> {
         self.inner.outcome.reason.clone()
     }
 
     /// The step holding the final answer.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn final_step(&self) -> Option<u32> {
         self.inner.outcome.final_step.map(|s| s.0)
     }
 
     /// Number of steps.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn length(&self) -> u32 {
         u32::try_from(self.inner.steps.len()).unwrap_or(u32::MAX)
     }
 
     /// Every step, in order (a fresh copy on each access).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn steps(&self) -> Vec<TraceStep> {
         self.inner.steps.iter().map(TraceStep::from).collect()
     }
 
     /// One step by id, `null` when there is none.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn step(&self, id: u32) -> Option<TraceStep> {
         self.inner.step(StepId(id)).map(TraceStep::from)
     }
 
     /// Sum of every step's tokens.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn total_tokens(&self) -> Tokens {
         Tokens::from(&self.inner.total_tokens())
     }
 
     /// The cost the source itself reported for the session (exact decimal string).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn reported_cost_usd(&self) -> Option<String> {
         opt_usd(self.inner.reported_cost_usd)
     }
 
     /// Importer warnings (data, never thrown): `{code, message, step?, ...}` objects.
-    #[napi(getter, ts_return_type = "Array<Record<string, unknown>>")]
+    #[napi(
+        catch_unwind,
+        getter,
+        ts_return_type = "Array<Record<string, unknown>>"
+    )]
     pub fn warnings(&self) -> serde_json::Value {
         serde_json::to_value(&self.inner.warnings).unwrap_or_default()
     }
@@ -189,7 +193,7 @@ impl Trace {
     /// A function replayer is called synchronously on this thread and must not
     /// return a Promise (use {@link Trace.compileAsync} for that). An exception it
     /// throws is rethrown from `compile` unchanged.
-    #[napi(ts_args_type = "options?: CompileOptions")]
+    #[napi(catch_unwind, ts_args_type = "options?: CompileOptions")]
     pub fn compile(&self, env: Env, options: Option<CompileOptions>) -> Result<TraceCard> {
         compile_sync(&env, Arc::clone(&self.inner), options.unwrap_or_default())
     }
@@ -198,6 +202,7 @@ impl Trace {
     /// the result is a Promise. A function replayer may return a Promise; one that
     /// throws (or rejects) rejects this Promise with the very same value.
     #[napi(
+        catch_unwind,
         ts_args_type = "options?: CompileOptions",
         ts_return_type = "Promise<TraceCard>"
     )]
@@ -210,20 +215,20 @@ impl Trace {
     }
 
     /// This trace without the steps in `removed` (ids renumbered, links dropped).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn without(&self, removed: Vec<u32>) -> Trace {
         let removed: Vec<StepId> = removed.into_iter().map(StepId).collect();
         Trace::new(self.inner.without(&removed))
     }
 
     /// Check the structural invariants; throws `TRACECARD_VALIDATION`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn validate(&self, env: Env) -> Result<()> {
         self.inner.validate().js(&env)
     }
 
     /// A copy with every content text dropped (hashes and lengths kept).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn redacted(&self) -> Trace {
         let mut t = (*self.inner).clone();
         t.redact();
@@ -231,19 +236,19 @@ impl Trace {
     }
 
     /// The native format as one JSON document.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn to_json(&self, env: Env) -> Result<String> {
         tracecard_core::native::to_json(&self.inner).js(&env)
     }
 
     /// The native format as JSONL records (what {@link Trace.save} writes).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn to_jsonl(&self, env: Env) -> Result<String> {
         tracecard_core::native::to_jsonl(&self.inner).js(&env)
     }
 
     /// Write the trace as native JSONL to `path`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn save(&self, env: Env, path: String) -> Result<()> {
         save(&self.inner, &path).js(&env)
     }

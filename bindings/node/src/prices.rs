@@ -33,20 +33,20 @@ impl PriceTable {
 #[napi]
 impl PriceTable {
     /// The bundled table.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory, configurable)]
     pub fn bundled() -> PriceTable {
         PriceTable::new(CorePriceTable::bundled().clone())
     }
 
     /// The date of the bundled table's prices (`2026-11-24`).
-    #[napi]
+    #[napi(catch_unwind, configurable)]
     pub fn bundled_as_of() -> String {
         CorePriceTable::bundled_as_of().to_owned()
     }
 
     /// Only the prices in the file at `path` (LiteLLM or tracecard format,
     /// auto-detected). Throws `TRACECARD_IO` or `TRACECARD_PRICING` (with `path`).
-    #[napi(factory)]
+    #[napi(catch_unwind, factory, configurable)]
     pub fn load(env: Env, path: String) -> Result<PriceTable> {
         CorePriceTable::load(Path::new(&path))
             .map(PriceTable::new)
@@ -54,7 +54,7 @@ impl PriceTable {
     }
 
     /// The file at `path` layered over the bundled table.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory, configurable)]
     pub fn with_override(env: Env, path: String) -> Result<PriceTable> {
         CorePriceTable::bundled_with_override(Path::new(&path))
             .map(PriceTable::new)
@@ -62,7 +62,7 @@ impl PriceTable {
     }
 
     /// A table from LiteLLM-format JSON text.
-    #[napi(factory)]
+    #[napi(catch_unwind, factory, configurable)]
     pub fn from_litellm_json(env: Env, text: String) -> Result<PriceTable> {
         CorePriceTable::from_litellm_json(&text, None)
             .map(PriceTable::new)
@@ -70,7 +70,7 @@ impl PriceTable {
     }
 
     /// A table from tracecard-format JSON text (`{"as_of": ..., "models": [...]}`).
-    #[napi(factory)]
+    #[napi(catch_unwind, factory, configurable)]
     pub fn from_json(env: Env, text: String) -> Result<PriceTable> {
         CorePriceTable::from_bundled_json(&text, None)
             .map(PriceTable::new)
@@ -78,20 +78,20 @@ impl PriceTable {
     }
 
     /// Description written on cards (`bundled 2026-11-24`, a file name).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn name(&self) -> String {
         self.inner.name().to_owned()
     }
 
     /// Number of entries.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn length(&self) -> u32 {
         u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
     }
 
     /// The exact cost (decimal string) of `tokens` on `model` at today's price,
     /// `null` when the model is not in the table.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cost(&self, env: Env, model: String, tokens: TokenCounts) -> Result<Option<String>> {
         let usage = tokens.usage(&env)?;
         Ok(opt_usd(
@@ -100,7 +100,7 @@ impl PriceTable {
     }
 
     /// The table entry `model` is priced as, `null` when unknown.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn priced_as(&self, model: String) -> Option<String> {
         self.inner.resolve(&model, None).map(|m| m.id.clone())
     }

@@ -201,16 +201,18 @@ pub struct Recorder {
 #[napi]
 impl Recorder {
     /// A recorder for session `sessionId`.
-    #[napi(constructor)]
-    pub fn new(session_id: String, options: Option<RecorderOptions>) -> Self {
-        let mut r = CoreRecorder::new(session_id.clone());
-        if options.and_then(|o| o.keep_content) == Some(false) {
-            r = r.hash_content_only();
-        }
-        Recorder {
-            session_id,
-            state: Arc::new(Mutex::new(State::Recording(Box::new(r)))),
-        }
+    #[napi(catch_unwind, constructor)]
+    pub fn new(env: Env, session_id: String, options: Option<RecorderOptions>) -> Result<Self> {
+        crate::panic::guard(&env, || {
+            let mut r = CoreRecorder::new(session_id.clone());
+            if options.and_then(|o| o.keep_content) == Some(false) {
+                r = r.hash_content_only();
+            }
+            Ok(Recorder {
+                session_id,
+                state: Arc::new(Mutex::new(State::Recording(Box::new(r)))),
+            })
+        })
     }
 
     pub(crate) fn snapshot(&self, env: &Env) -> Result<Arc<CoreTrace>> {
@@ -234,13 +236,13 @@ impl Recorder {
     }
 
     /// The session id.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn session_id(&self) -> String {
         self.session_id.clone()
     }
 
     /// The trace recorded so far (a snapshot), or the finished trace.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn trace(&self, env: Env) -> Result<Trace> {
         Ok(Trace {
             inner: self.snapshot(&env)?,
@@ -248,25 +250,25 @@ impl Recorder {
     }
 
     /// Whether `finish()` was called.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn finished(&self) -> bool {
         matches!(self.state.lock().as_deref(), Ok(State::Finished(_)))
     }
 
     /// Number of steps recorded.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn length(&self, env: Env) -> Result<u32> {
         Ok(u32::try_from(self.snapshot(&env)?.steps.len()).unwrap_or(u32::MAX))
     }
 
     /// Record a user message; returns its step id.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn user_input(&self, env: Env, text: String) -> Result<u32> {
         with(&env, &self.state, |r| r.user_input(&text).0)
     }
 
     /// Start a model call. Set its tokens and response on the handle, then `end()` it.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn llm_call(
         &self,
         env: Env,
@@ -288,7 +290,7 @@ impl Recorder {
     }
 
     /// Start a tool use. `requestedBy` is the model call that asked for it.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn tool_use(
         &self,
         env: Env,
@@ -325,7 +327,7 @@ impl Recorder {
 
     /// Open a sub-agent spawned by tool `tool`: steps started until its `end()` are
     /// its children. Set what it returns with `setResult`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn subagent(
         &self,
         env: Env,
@@ -339,7 +341,10 @@ impl Recorder {
     }
 
     /// Step `consumer` used the output of step `producer`.
-    #[napi(ts_args_type = "consumer: number | StepHandle, producer: number | StepHandle")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "consumer: number | StepHandle, producer: number | StepHandle"
+    )]
     pub fn consumes(&self, env: Env, consumer: StepRef<'_>, producer: StepRef<'_>) -> Result<()> {
         let (c, p) = (step_ref(&consumer), step_ref(&producer));
         with(&env, &self.state, |r| r.consumes(c, p))
@@ -347,28 +352,34 @@ impl Recorder {
 
     /// The output of `producer` was delivered into the input of `consumer` (a tool
     /// result sent to the next model call), with no proof that it was used.
-    #[napi(ts_args_type = "consumer: number | StepHandle, producer: number | StepHandle")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "consumer: number | StepHandle, producer: number | StepHandle"
+    )]
     pub fn in_context(&self, env: Env, consumer: StepRef<'_>, producer: StepRef<'_>) -> Result<()> {
         let (c, p) = (step_ref(&consumer), step_ref(&producer));
         with(&env, &self.state, |r| r.in_context(c, p))
     }
 
     /// Step `step` read artifact `name` (a file, a table, a URL).
-    #[napi(ts_args_type = "step: number | StepHandle, name: string")]
+    #[napi(catch_unwind, ts_args_type = "step: number | StepHandle, name: string")]
     pub fn reads(&self, env: Env, step: StepRef<'_>, name: String) -> Result<()> {
         let id = step_ref(&step);
         with(&env, &self.state, |r| r.reads(id, &name))
     }
 
     /// Step `step` wrote artifact `name`.
-    #[napi(ts_args_type = "step: number | StepHandle, name: string")]
+    #[napi(catch_unwind, ts_args_type = "step: number | StepHandle, name: string")]
     pub fn writes(&self, env: Env, step: StepRef<'_>, name: String) -> Result<()> {
         let id = step_ref(&step);
         with(&env, &self.state, |r| r.writes(id, &name))
     }
 
     /// Mark step `step` failed.
-    #[napi(ts_args_type = "step: number | StepHandle, message: string")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "step: number | StepHandle, message: string"
+    )]
     pub fn error(&self, env: Env, step: StepRef<'_>, message: String) -> Result<()> {
         let id = step_ref(&step);
         with(&env, &self.state, |r| r.error(id, &message))
@@ -376,7 +387,10 @@ impl Recorder {
 
     /// The cost the harness itself computed for `step` (a decimal string, or a
     /// number taken at its shortest decimal form).
-    #[napi(ts_args_type = "step: number | StepHandle, usd: string | number")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "step: number | StepHandle, usd: string | number"
+    )]
     pub fn reported_cost(
         &self,
         env: Env,
@@ -389,7 +403,7 @@ impl Recorder {
     }
 
     /// Finish the session and return its {@link Trace}.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn finish(&self, env: Env, options: Option<FinishOptions<'_>>) -> Result<Trace> {
         let (outcome, evidence, final_step) = match options {
             None => (None, None, None),
@@ -435,7 +449,7 @@ impl Recorder {
     }
 
     /// Write the trace (finished, or so far) as native JSONL to `path`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn save(&self, env: Env, path: String) -> Result<()> {
         let t = self.snapshot(&env)?;
         save(&t, &path).js(&env)
@@ -488,26 +502,26 @@ pub struct StepHandle {
 #[napi]
 impl StepHandle {
     /// The step id.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn id(&self) -> u32 {
         self.id.0
     }
 
     /// `llm_call`, `tool_use` or `subagent_spawn`.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn kind(&self) -> String {
         self.kind.as_str().to_owned()
     }
 
     /// What the step was given (tool arguments, the new model input).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_input(&self, env: Env, text: String) -> Result<()> {
         let id = self.id;
         with(&env, &self.state, |r| r.set_input(id, &text))
     }
 
     /// What the step produced (the tool result, the model's response).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_output(&self, env: Env, text: String) -> Result<()> {
         let id = self.id;
         with(&env, &self.state, |r| r.set_output(id, &text))
@@ -516,7 +530,7 @@ impl StepHandle {
     /// Tool uses: the tool's result (same as `setOutput`). Sub-agents: what the
     /// sub-agent returns to its parent, and (`options.from`) the sub-agent step that
     /// produced it; recorded at `end()`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_result(
         &self,
         env: Env,
@@ -542,20 +556,20 @@ impl StepHandle {
     }
 
     /// Model calls: the token counts the provider reported.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_tokens(&self, env: Env, tokens: TokenCounts) -> Result<()> {
         let t = tokens.usage(&env)?;
         on_step(&env, &self.state, self.id, |s| s.tokens = t)
     }
 
     /// Model calls: the model name as the provider reported it (a dated snapshot).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_model(&self, env: Env, model: String) -> Result<()> {
         on_step(&env, &self.state, self.id, |s| s.model = Some(model))
     }
 
     /// Model calls: the tool-call ids this response requested.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn requests(&self, env: Env, tool_call_ids: Vec<String>) -> Result<()> {
         on_step(&env, &self.state, self.id, |s| {
             s.links.requests.extend(tool_call_ids)
@@ -563,21 +577,21 @@ impl StepHandle {
     }
 
     /// This step read artifact `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn reads(&self, env: Env, name: String) -> Result<()> {
         let id = self.id;
         with(&env, &self.state, |r| r.reads(id, &name))
     }
 
     /// This step wrote artifact `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn writes(&self, env: Env, name: String) -> Result<()> {
         let id = self.id;
         with(&env, &self.state, |r| r.writes(id, &name))
     }
 
     /// This step used the output of `producer`.
-    #[napi(ts_args_type = "producer: number | StepHandle")]
+    #[napi(catch_unwind, ts_args_type = "producer: number | StepHandle")]
     pub fn consumes(&self, env: Env, producer: StepRef<'_>) -> Result<()> {
         let (id, p) = (self.id, step_ref(&producer));
         with(&env, &self.state, |r| r.consumes(id, p))
@@ -585,21 +599,21 @@ impl StepHandle {
 
     /// The output of `producer` was delivered into this step's input (a tool result
     /// in the next model call's context), with no proof that it was used.
-    #[napi(ts_args_type = "producer: number | StepHandle")]
+    #[napi(catch_unwind, ts_args_type = "producer: number | StepHandle")]
     pub fn in_context(&self, env: Env, producer: StepRef<'_>) -> Result<()> {
         let (id, p) = (self.id, step_ref(&producer));
         with(&env, &self.state, |r| r.in_context(id, p))
     }
 
     /// Mark the step failed.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn error(&self, env: Env, message: String) -> Result<()> {
         let id = self.id;
         with(&env, &self.state, |r| r.error(id, &message))
     }
 
     /// The cost the harness computed for this step (decimal string or number).
-    #[napi(ts_args_type = "usd: string | number")]
+    #[napi(catch_unwind, ts_args_type = "usd: string | number")]
     pub fn reported_cost(&self, env: Env, usd: Either<String, f64>) -> Result<()> {
         let usd = usd_arg(&env, usd)?;
         let id = self.id;
@@ -607,7 +621,7 @@ impl StepHandle {
     }
 
     /// Set a free-form attribute on the step.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_attribute(&self, env: Env, key: String, value: String) -> Result<()> {
         on_step(&env, &self.state, self.id, |s| {
             s.attributes.insert(key, value);
@@ -615,7 +629,7 @@ impl StepHandle {
     }
 
     /// End the step now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn end(&self, env: Env) -> Result<()> {
         let (result, from) = match self.result.lock() {
             Ok(g) => g.clone(),
@@ -630,7 +644,7 @@ impl StepHandle {
 
     /// Mark the step failed with `error` (an `Error`'s `name: message`, or its text)
     /// and end it: what a `catch` block around the step should call.
-    #[napi(ts_args_type = "error: unknown")]
+    #[napi(catch_unwind, ts_args_type = "error: unknown")]
     pub fn fail(&self, env: Env, error: Unknown<'_>) -> Result<()> {
         let msg = error_text(&error);
         let id = self.id;

@@ -150,10 +150,7 @@ impl Failure {
             Failure::Core(e) => to_js(env, e),
             Failure::Costcraft(e) => costcraft_to_js(env, e),
             Failure::Kept => napi::Error::new(Status::GenericFailure, "the replayer threw"),
-            Failure::Panic => napi::Error::new(
-                Status::GenericFailure,
-                "tracecard: internal error (a panic in the analysis); please report it",
-            ),
+            Failure::Panic => crate::panic::internal(env, "a panic in the analysis"),
         }
     }
 }

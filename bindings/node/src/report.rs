@@ -48,7 +48,10 @@ pub struct HtmlOptions {
 /// session gives a session page, several an overview linking to each; the page is
 /// self-contained (no network) and carries no prompt or tool content unless
 /// `includeContent`.
-#[napi(ts_args_type = "paths: string | Trace | Array<string | Trace>, options?: ReportOptions")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "paths: string | Trace | Array<string | Trace>, options?: ReportOptions"
+)]
 pub fn report(env: Env, paths: Items<'_>, options: Option<ReportOptions<'_>>) -> Result<String> {
     let o = options.unwrap_or_default();
     let format = format_opt(&env, o.format.as_deref())?;

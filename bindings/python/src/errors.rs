@@ -19,8 +19,10 @@
 //! ```
 //!
 //! A panic never reaches Python as pyo3's `PanicException` (a `BaseException`
-//! that `except Exception` misses): `tracecard/__init__.py` wraps every function
-//! and method of this module so that it becomes an `InternalError`.
+//! that `except Exception` misses): `tracecard/_guard.py` wraps every function
+//! and method of this module so that it becomes an `InternalError`; constructors
+//! (`#[new]`, which CPython does not let Python code wrap) run their body through
+//! [`guard_new`], which does the same in Rust.
 //!
 //! Costcraft errors ([`costcraft_to_pyerr`], exhaustive on `costcraft::ErrorKind`):
 //! `core` is the core error's own class (a replayer's exception unchanged), `io`
@@ -60,6 +62,37 @@ pub struct Exceptions {
 }
 
 static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
+
+/// Test hook (`_panic_in_constructors_for_tests`): every [`guard_new`] panics first.
+pub static PANIC_IN_CONSTRUCTORS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Runs the body of a `#[new]` constructor: a panic becomes `InternalError` (the
+/// message the Python-side guard gives, see `tracecard/_guard.py`). CPython
+/// refuses a Python-level `__new__` in front of a native one, so constructors are
+/// guarded here; `tests/test_hostile.py` checks that every one is.
+pub fn guard_new<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if PANIC_IN_CONSTRUCTORS.load(std::sync::atomic::Ordering::Relaxed) {
+            panic!("deliberate: a panic in a constructor (test hook)");
+        }
+        body()
+    }));
+    match run {
+        Ok(r) => r,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic without a message");
+            Err(PyErr::from_type(
+                exceptions(py)?.internal.bind(py).clone(),
+                format!("internal error in tracecard (a bug, please report it): {what}"),
+            ))
+        }
+    }
+}
 
 fn new_class<'py>(
     py: Python<'py>,

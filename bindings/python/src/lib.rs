@@ -55,6 +55,13 @@ pub mod _tracecard {
         panic!("{message}")
     }
 
+    /// Test hook: while `on`, every constructor (`#[new]`) panics before its body,
+    /// to check that each one turns the panic into `InternalError`. Not public API.
+    #[pyfunction]
+    fn _panic_in_constructors_for_tests(on: bool) {
+        crate::errors::PANIC_IN_CONSTRUCTORS.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         super::init_module(m)

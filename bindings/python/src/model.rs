@@ -28,17 +28,25 @@ impl PyTokenUsage {
     #[new]
     #[pyo3(signature = (input=0, output=0, cache_read=0, cache_write_5m=0, cache_write_1h=0, reasoning=0))]
     fn new(
+        py: Python<'_>,
         input: u64,
         output: u64,
         cache_read: u64,
         cache_write_5m: u64,
         cache_write_1h: u64,
         reasoning: u64,
-    ) -> Self {
-        let mut t =
-            TokenUsage::from_exclusive(input, cache_read, cache_write_5m, cache_write_1h, output);
-        t.reasoning = reasoning;
-        PyTokenUsage { inner: t }
+    ) -> PyResult<Self> {
+        crate::errors::guard_new(py, || {
+            let mut t = TokenUsage::from_exclusive(
+                input,
+                cache_read,
+                cache_write_5m,
+                cache_write_1h,
+                output,
+            );
+            t.reasoning = reasoning;
+            Ok(PyTokenUsage { inner: t })
+        })
     }
 
     /// OpenAI/OTel-style (inclusive) counts: `input_total` includes cached tokens.

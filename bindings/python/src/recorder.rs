@@ -93,15 +93,17 @@ impl PyRecorder {
     /// `keep_content=False` keeps only hashes and lengths of inputs and outputs.
     #[new]
     #[pyo3(signature = (session_id, keep_content=true))]
-    fn new(session_id: String, keep_content: bool) -> Self {
-        let mut r = Recorder::new(session_id.clone());
-        if !keep_content {
-            r = r.hash_content_only();
-        }
-        PyRecorder {
-            session_id,
-            state: Mutex::new(State::Recording(Box::new(r))),
-        }
+    fn new(py: Python<'_>, session_id: String, keep_content: bool) -> PyResult<Self> {
+        crate::errors::guard_new(py, || {
+            let mut r = Recorder::new(session_id.clone());
+            if !keep_content {
+                r = r.hash_content_only();
+            }
+            Ok(PyRecorder {
+                session_id,
+                state: Mutex::new(State::Recording(Box::new(r))),
+            })
+        })
     }
 
     #[getter]

@@ -72,6 +72,50 @@ def test_every_function_method_and_property_of_the_native_module_is_guarded() ->
     )
 
 
+#: Arguments of one valid call of every native constructor. A class gaining a
+#: ``__new__`` must be added here (the test below fails until it is).
+CONSTRUCTOR_ARGS: dict[str, tuple[tuple[object, ...], dict[str, object]]] = {
+    "Recorder": (("guarded-new",), {"keep_content": False}),
+    "TokenUsage": ((), {"input": 1, "output": 2}),
+}
+
+
+def _native_classes() -> dict[str, type]:
+    return {
+        name: obj
+        for name, obj in vars(_tracecard).items()
+        if isinstance(obj, type)
+        and not issubclass(obj, BaseException)
+        and obj.__module__.startswith("tracecard")
+    }
+
+
+def test_every_constructor_turns_a_panic_into_an_internal_error() -> None:
+    classes = _native_classes()
+    assert set(CONSTRUCTOR_ARGS) <= set(classes)
+    for name, cls in classes.items():
+        if name not in CONSTRUCTOR_ARGS:
+            # no constructor (pyo3's refusal); a class that gains one is caught here
+            with pytest.raises(TypeError, match="cannot create"):
+                cls()
+            continue
+        args, kwargs = CONSTRUCTOR_ARGS[name]
+        assert cls(*args, **kwargs) is not None  # the arguments are valid
+        _tracecard._panic_in_constructors_for_tests(True)
+        try:
+            with pytest.raises(tracecard.InternalError) as e:
+                cls(*args, **kwargs)
+        finally:
+            _tracecard._panic_in_constructors_for_tests(False)
+        assert "deliberate" in str(e.value), name
+        assert isinstance(e.value, Exception)
+        # and the class works again once the hook is off
+        assert cls(*args, **kwargs) is not None
+    # the public names are the same classes
+    assert tracecard.Recorder is classes["Recorder"]
+    assert "_panic_in_constructors_for_tests" not in getattr(_tracecard, "__all__", [])
+
+
 def test_guarded_calls_still_work_and_raise_their_own_errors() -> None:
     rec = tracecard.Recorder("guarded")
     rec.user_input("hi")

@@ -114,6 +114,26 @@ pub fn to_jsonl(trace: &Trace) -> Result<String> {
     Ok(out)
 }
 
+/// `trace` as far as native JSONL carries it, for comparing a trace with its
+/// JSONL round trip (`to_jsonl` → parse; both sides go through this, as the fuzz
+/// target `roundtrip` does). JSONL has no place for the whole-trace
+/// `reported_tokens` and `source.token_semantics` (both cleared here), and a
+/// record written twice byte for byte (two equal warnings) is read once, with the
+/// reader's own `duplicate_record` warning: repeated warnings count once and
+/// those reader warnings are left out. Everything else must come back equal.
+pub fn jsonl_normalised(trace: &Trace) -> Trace {
+    let mut t = trace.clone();
+    t.reported_tokens = None;
+    t.source.token_semantics = None;
+    let mut seen = std::collections::HashSet::new();
+    t.warnings.retain(|w| {
+        let reader_repeat = w.code == crate::model::WarningCode::DuplicateRecord
+            && w.message.ends_with("byte for byte; counted once");
+        !reader_repeat && seen.insert(serde_json::to_string(w).unwrap_or_default())
+    });
+    t
+}
+
 #[derive(Serialize)]
 struct StepLine<'a> {
     record: &'static str,

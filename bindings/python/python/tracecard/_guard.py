@@ -7,6 +7,8 @@ module and every method, property and special method of its classes, once, at
 import, so that such a panic is raised as :class:`tracecard.InternalError` (a
 :class:`tracecard.TracecardError`) chained to the original. New entry points are
 covered without a change here; ``tests/test_hostile.py`` checks that every one is.
+Constructors (``__new__``) cannot be wrapped from Python: they run their body
+through ``guard_new`` in Rust, which raises the same ``InternalError``.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ def _guard_class(cls: type) -> None:
             setattr(cls, name, classmethod(_guard(_class_call(attr))))
         elif name == "__new__":
             # CPython refuses a Python-level __new__ in front of a native one
-            # ("X.__new__(X) is not safe"): constructors stay unwrapped
+            # ("X.__new__(X) is not safe"): constructors guard themselves in Rust
+            # (`errors::guard_new`; tests/test_hostile.py checks every one)
             continue
         elif isinstance(attr, staticmethod):
             setattr(cls, name, staticmethod(_guard(attr.__func__)))
@@ -87,6 +90,9 @@ def _class_call(desc: Any) -> Callable[..., Any]:
 
 _installed = False
 
+#: Test hooks of the native module: not API, kept out of its ``__all__``.
+TEST_HOOKS = frozenset(("_panic_for_tests", "_panic_in_constructors_for_tests"))
+
 
 def install() -> None:
     """Wrap every function and class of the native module (idempotent)."""
@@ -103,5 +109,5 @@ def install() -> None:
     # the test hook is not API: out of the module's exports
     exported = getattr(_tracecard, "__all__", None)
     if isinstance(exported, list):
-        _tracecard.__all__ = [n for n in exported if n != "_panic_for_tests"]
+        _tracecard.__all__ = [n for n in exported if n not in TEST_HOOKS]
     _installed = True

@@ -160,6 +160,19 @@ fn import_lines<'s>(
             )),
         }
     }
+    // A record re-written with other bytes but the same `uuid` is one record (the
+    // byte-identical repeats are already gone). Not `message.id`: the content
+    // blocks of one streamed reply share it under different uuids (merged later).
+    for (p, j) in &mut files {
+        let w = crate::import::dedup_by_id(
+            p,
+            &mut j.lines,
+            "uuid",
+            |v| v.get("uuid").and_then(Value::as_str),
+            |a, b| a.to_value() == b.to_value(),
+        );
+        j.warnings.extend(w);
+    }
     let stem = path
         .file_stem()
         .map(|f| f.to_string_lossy().into_owned())

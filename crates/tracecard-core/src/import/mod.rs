@@ -957,6 +957,70 @@ impl<'a> Dedup<'a> {
     }
 }
 
+/// Records of one JSONL file that repeat an earlier record's id (`id_field`:
+/// OpenClaw `id`, Claude Code `uuid`) without repeating its bytes (those are
+/// caught by [`Dedup`]): a re-serialised copy (other key order, spacing, an
+/// added field) of the same record. An id names one record, so the repeat is
+/// dropped either way with a `duplicate_record` warning naming its line and the
+/// id: when `same` says the two mean the same, "counted once"; when they
+/// conflict (say, different usage), "the first was kept", since it is what later
+/// records refer to. `same` is only called on a collision.
+pub(crate) fn dedup_by_id<T>(
+    path: &Path,
+    lines: &mut Vec<(u64, T)>,
+    id_field: &str,
+    id: impl Fn(&T) -> Option<&str>,
+    same: impl Fn(&T, &T) -> bool,
+) -> Vec<Warning> {
+    let mut first: std::collections::HashMap<&str, usize> = Default::default();
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    for (i, (_, v)) in lines.iter().enumerate() {
+        if let Some(k) = id(v) {
+            match first.entry(k) {
+                std::collections::hash_map::Entry::Occupied(e) => repeats.push((i, *e.get())),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+            }
+        }
+    }
+    if repeats.is_empty() {
+        return Vec::new();
+    }
+    let mut warnings = Vec::with_capacity(repeats.len());
+    for &(i, j) in &repeats {
+        let (line, v) = (&lines[i].0, &lines[i].1);
+        let (first_line, w) = (&lines[j].0, &lines[j].1);
+        let key = id(v).unwrap_or_default();
+        let message = if same(w, v) {
+            format!(
+                "line {line} repeats the record of line {first_line} ({id_field} {key:?}), written differently; counted once"
+            )
+        } else {
+            format!(
+                "line {line} repeats the {id_field} {key:?} of line {first_line} with different content; the first (line {first_line}) was kept"
+            )
+        };
+        warnings.push(Warning::at(
+            crate::model::WarningCode::DuplicateRecord,
+            message,
+            path.display().to_string(),
+            Some(*line),
+        ));
+    }
+    let mut dropped = repeats.iter().map(|&(i, _)| i).peekable();
+    let mut i = 0usize;
+    lines.retain(|_| {
+        let gone = dropped.peek() == Some(&i);
+        if gone {
+            dropped.next();
+        }
+        i += 1;
+        !gone
+    });
+    warnings
+}
+
 /// The elements of a JSON list (`field`, for messages) minus repeats, with their
 /// original index: nothing in a list is counted twice without a word.
 ///

@@ -71,9 +71,17 @@ fn file_links(name: &str, args: &Value) -> (Vec<String>, Vec<String>) {
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
     let path = input.path.as_path();
     let file = path.display().to_string();
-    let parsed = super::jsonl(path, input.text()?)?;
+    let mut parsed = super::jsonl(path, input.text()?)?;
     let mut trace = Trace::new(input.stem(), "openclaw");
     trace.warnings.extend(parsed.warnings);
+    // an entry re-written with other bytes but the same id is one entry
+    trace.warnings.extend(super::dedup_by_id(
+        path,
+        &mut parsed.lines,
+        "id",
+        |v| v.get("id").and_then(Value::as_str),
+        |a, b| a == b,
+    ));
     trace.source.token_semantics = Some(
         "pi-ai usage: input excludes cacheRead and cacheWrite (Anthropic-style, disjoint buckets); output includes thinking; cost.total in USD computed by the harness".into(),
     );

@@ -394,6 +394,150 @@ fn duplicated_jsonl_records_are_counted_once_with_a_warning() {
     assert!(has(&b[0], "duplicate_record"));
 }
 
+/// The `duplicate_record` warnings of `t` (message, line).
+fn duplicate_warnings(t: &tracecard_core::Trace) -> Vec<(String, Option<u64>)> {
+    t.warnings
+        .iter()
+        .filter(|w| w.code == "duplicate_record")
+        .map(|w| (w.message.clone(), w.line))
+        .collect()
+}
+
+/// `line` written again by another writer: the same JSON with its keys sorted
+/// (serde_json's map is ordered) and a space after each separator.
+fn reserialised(line: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    let sorted = v.to_string();
+    assert_ne!(sorted, line, "the copy must differ byte for byte");
+    sorted.replacen("\":", "\": ", 1)
+}
+
+#[test]
+fn openclaw_records_repeated_by_id_in_other_bytes_are_counted_once_and_conflicts_named() {
+    let session =
+        r#"{"type":"session","version":3,"id":"s","timestamp":"2026-03-02T09:14:05.120Z"}"#;
+    let msg = r#"{"type":"message","id":"m2","timestamp":"2026-03-02T09:14:16.480Z","message":{"role":"assistant","content":[{"type":"text","text":"ok"}],"model":"claude-sonnet-4-5","usage":{"input":100,"output":10,"cost":{"total":0.5}}}}"#;
+    let load = |text: String| {
+        load_as("o.jsonl", &text, tracecard_core::Format::OpenClaw)
+            .unwrap()
+            .remove(0)
+    };
+    let cost = |t: &tracecard_core::Trace| {
+        tracecard_core::Compiler::new()
+            .compile(t)
+            .unwrap()
+            .total_cost_usd
+    };
+    let once = load(format!("{session}\n{msg}\n"));
+    // same meaning, other bytes
+    let again = load(format!("{session}\n{msg}\n{}\n", reserialised(msg)));
+    assert_eq!(again.steps.len(), once.steps.len());
+    assert_eq!(cost(&again), cost(&once));
+    let w = duplicate_warnings(&again);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].1, Some(3));
+    assert!(
+        w[0].0.contains("line 3 repeats the record of line 2"),
+        "{}",
+        w[0].0
+    );
+    assert!(w[0].0.contains("\"m2\""), "{}", w[0].0);
+    // same id, different usage: the first is kept and the conflict named
+    let conflict = msg.replace("\"input\":100", "\"input\":9000");
+    let both = load(format!("{session}\n{msg}\n{conflict}\n"));
+    assert_eq!(both.steps.len(), once.steps.len());
+    assert_eq!(cost(&both), cost(&once));
+    let w = duplicate_warnings(&both);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].1, Some(3));
+    assert!(
+        w[0].0.contains("different content")
+            && w[0].0.contains("\"m2\"")
+            && w[0].0.contains("line 2"),
+        "{}",
+        w[0].0
+    );
+}
+
+#[test]
+fn claude_code_records_repeated_by_uuid_in_other_bytes_are_counted_once_and_conflicts_named() {
+    // a real transcript (read in place), every user and assistant record written
+    // twice, the second time by another serialiser
+    let Some(path) = crate::fixtures::path("claude-code/spotter/short.jsonl") else {
+        return;
+    };
+    let text = std::fs::read_to_string(&path).unwrap();
+    let original = tracecard_core::load(&path, None).unwrap().remove(0);
+    let card = |t: &tracecard_core::Trace| tracecard_core::Compiler::new().compile(t).unwrap();
+    let load = |text: &str| {
+        load_as("short.jsonl", text, tracecard_core::Format::ClaudeCode)
+            .unwrap()
+            .remove(0)
+    };
+    let kind = |l: &str| {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let t = v["type"].as_str().unwrap_or("").to_string();
+        (
+            t,
+            v.get("uuid").is_some(),
+            v.pointer("/message/usage").is_some(),
+        )
+    };
+    let mut doubled = String::new();
+    let mut copies = Vec::new();
+    let mut line_no = 0u64;
+    for l in text.lines() {
+        line_no += 1;
+        doubled.push_str(l);
+        doubled.push('\n');
+        let (t, has_uuid, _) = kind(l);
+        if has_uuid && (t == "user" || t == "assistant") {
+            line_no += 1;
+            doubled.push_str(&reserialised(l));
+            doubled.push('\n');
+            copies.push(line_no);
+        }
+    }
+    assert!(copies.len() >= 4, "{copies:?}");
+    let again = load(&doubled);
+    assert_eq!(again.steps.len(), original.steps.len());
+    assert_eq!(card(&again).total_cost_usd, card(&original).total_cost_usd);
+    assert_eq!(card(&again).steps.len(), card(&original).steps.len());
+    let w = duplicate_warnings(&again);
+    assert_eq!(w.iter().map(|w| w.1.unwrap()).collect::<Vec<_>>(), copies);
+    assert!(
+        w.iter()
+            .all(|w| w.0.contains("written differently; counted once")),
+        "{w:?}"
+    );
+
+    // the first assistant record with usage, again with other usage: the first is
+    // kept, the conflict named with its line and uuid
+    let first = text
+        .lines()
+        .find(|l| kind(l) == ("assistant".into(), true, true))
+        .unwrap();
+    let uuid = serde_json::from_str::<serde_json::Value>(first).unwrap()["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut v: serde_json::Value = serde_json::from_str(first).unwrap();
+    v["message"]["usage"]["output_tokens"] = serde_json::json!(123_456);
+    let conflicting = format!("{text}{v}\n");
+    let last = conflicting.lines().count() as u64;
+    let both = load(&conflicting);
+    assert_eq!(both.steps.len(), original.steps.len());
+    assert_eq!(card(&both).total_cost_usd, card(&original).total_cost_usd);
+    let w = duplicate_warnings(&both);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].1, Some(last));
+    assert!(
+        w[0].0.contains("different content") && w[0].0.contains(&uuid),
+        "{}",
+        w[0].0
+    );
+}
+
 #[test]
 fn a_price_file_that_prices_nothing_is_an_error() {
     for (name, text) in [
