@@ -428,6 +428,7 @@ pub fn distill(mut sessions: Vec<Session>, policy: &Policy) -> Result<Distillati
             .unwrap_or_else(unreachable_match);
         let mut support_sessions = BTreeSet::new();
         let mut support_tasks = BTreeSet::new();
+        let mut proven_tasks = BTreeSet::new();
         let mut supporting = Vec::new();
         let mut confirmed: BTreeMap<String, usize> = BTreeMap::new();
         let mut savings = Vec::new();
@@ -439,6 +440,9 @@ pub fn distill(mut sessions: Vec<Session>, policy: &Policy) -> Result<Distillati
             let s = &sessions[*si];
             support_sessions.insert(*si);
             support_tasks.insert(s.tasks[p.target_step.index()].clone());
+            if !s.card.steps[p.target_step.index()].shown_only_by_replay() {
+                proven_tasks.insert(s.tasks[p.target_step.index()].clone());
+            }
             supporting.push(step_ref(s, p.target_step));
             *confirmed
                 .entry(p.confirmed_by.clone().unwrap_or_default())
@@ -469,6 +473,12 @@ pub fn distill(mut sessions: Vec<Session>, policy: &Policy) -> Result<Distillati
             held.push(format!(
                 "support in {tasks} task(s); prune rules need {}",
                 policy.min_prune_tasks
+            ));
+        }
+        if unproven > 0 && proven_tasks.len() < policy.min_prune_tasks {
+            held.push(format!(
+                "{unproven} matching step(s) never tested, and the waste is proven by the dataflow in only {} task(s): elsewhere only a replay kept the outcome after the step's output reached a decision, which may have coincided with its default",
+                proven_tasks.len(),
             ));
         }
         if rate > policy.max_counter_example_rate {

@@ -106,6 +106,15 @@ pub struct CardStep {
     pub source_ref: Option<String>,
 }
 
+impl CardStep {
+    /// Redundant only because a replay kept the outcome without it, while the
+    /// dataflow saw its output reach a live decision: the waste held in that
+    /// session, but the decision may have coincided with its default.
+    pub fn shown_only_by_replay(&self) -> bool {
+        self.redundant && self.reason.as_deref() == Some(crate::analysis::KEPT_UNDER_REPLAY)
+    }
+}
+
 fn is_ok(s: &StepStatus) -> bool {
     *s == StepStatus::Ok
 }

@@ -38,6 +38,11 @@ pub use graph::{Analysis, Edge, Explanation, Finding, Link, Sink, UnreadTool, Ve
 use crate::model::{Outcome, OutcomeStatus, StepId, Trace, Warning};
 use crate::{Error, Result};
 
+/// The reason of a step that only a replay showed to be waste: the dataflow
+/// found its output delivered to a live decision, and the outcome survived its
+/// removal this time (`CardStep::shown_only_by_replay`).
+pub const KEPT_UNDER_REPLAY: &str = "removing it kept the outcome under replay";
+
 /// What a redundancy verdict rests on, weakest to strongest.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
@@ -457,7 +462,7 @@ impl ReplayPlan<'_> {
             let id = StepId::from_index(i);
             if d.accepted.contains(&id) {
                 if f.verdict != Verdict::Redundant {
-                    f.reason = Some("removing it kept the outcome under replay".into());
+                    f.reason = Some(KEPT_UNDER_REPLAY.into());
                 }
                 f.verdict = Verdict::Redundant;
                 f.evidence = Some(EvidenceLevel::Replay);

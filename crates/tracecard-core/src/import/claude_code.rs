@@ -164,14 +164,7 @@ fn import_lines<'s>(
     // byte-identical repeats are already gone). Not `message.id`: the content
     // blocks of one streamed reply share it under different uuids (merged later).
     for (p, j) in &mut files {
-        let w = crate::import::dedup_by_id(
-            p,
-            &mut j.lines,
-            "uuid",
-            |v| v.get("uuid").and_then(Value::as_str),
-            |a, b| a.to_value() == b.to_value(),
-        );
-        j.warnings.extend(w);
+        dedup_uuids(p, j)?;
     }
     let stem = path
         .file_stem()
@@ -1917,4 +1910,52 @@ fn meta_tool_use_id(p: &Path) -> Option<String> {
         .and_then(serde_json::Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+}
+
+/// Drops a line repeating an earlier line's `uuid` in other bytes (one record
+/// written twice), with a `duplicate_record` warning: "counted once" when the two
+/// records mean the same, "the first was kept" when they conflict. The heads hold
+/// the uuids; the two whole records are read again only on a collision.
+fn dedup_uuids(path: &Path, j: &mut Lines) -> Result<()> {
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    {
+        let mut first: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, l) in j.lines.iter().enumerate() {
+            if let Some(k) = l.head.get("uuid").and_then(Value::as_str) {
+                match first.entry(k) {
+                    std::collections::hash_map::Entry::Occupied(e) => repeats.push((i, *e.get())),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(i);
+                    }
+                }
+            }
+        }
+    }
+    if repeats.is_empty() {
+        return Ok(());
+    }
+    for &(i, f) in &repeats {
+        let (a, b) = (&j.lines[f], &j.lines[i]);
+        let key = b
+            .head
+            .get("uuid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let (fa, fb) = ((a.no, a.off, a.len), (b.no, b.off, b.len));
+        let same = j.load(path, fa.0, fa.1, fa.2)?.to_value()
+            == j.load(path, fb.0, fb.1, fb.2)?.to_value();
+        j.warnings.push(crate::import::repeated_id_warning(
+            path, "uuid", &key, fb.0, fa.0, same,
+        ));
+    }
+    let mut dropped: Vec<usize> = repeats.iter().map(|&(i, _)| i).collect();
+    dropped.sort_unstable();
+    let mut i = 0usize;
+    j.lines.retain(|_| {
+        let gone = dropped.binary_search(&i).is_ok();
+        i += 1;
+        !gone
+    });
+    Ok(())
 }

@@ -965,6 +965,33 @@ impl<'a> Dedup<'a> {
 /// id: when `same` says the two mean the same, "counted once"; when they
 /// conflict (say, different usage), "the first was kept", since it is what later
 /// records refer to. `same` is only called on a collision.
+/// The `duplicate_record` warning for line `line` repeating the record with id
+/// `key` first seen on line `first_line` (`same`: both mean the same record).
+pub(crate) fn repeated_id_warning(
+    path: &Path,
+    id_field: &str,
+    key: &str,
+    line: u64,
+    first_line: u64,
+    same: bool,
+) -> Warning {
+    let message = if same {
+        format!(
+            "line {line} repeats the record of line {first_line} ({id_field} {key:?}), written differently; counted once"
+        )
+    } else {
+        format!(
+            "line {line} repeats the {id_field} {key:?} of line {first_line} with different content; the first (line {first_line}) was kept"
+        )
+    };
+    Warning::at(
+        crate::model::WarningCode::DuplicateRecord,
+        message,
+        path.display().to_string(),
+        Some(line),
+    )
+}
+
 pub(crate) fn dedup_by_id<T>(
     path: &Path,
     lines: &mut Vec<(u64, T)>,
@@ -992,20 +1019,13 @@ pub(crate) fn dedup_by_id<T>(
         let (line, v) = (&lines[i].0, &lines[i].1);
         let (first_line, w) = (&lines[j].0, &lines[j].1);
         let key = id(v).unwrap_or_default();
-        let message = if same(w, v) {
-            format!(
-                "line {line} repeats the record of line {first_line} ({id_field} {key:?}), written differently; counted once"
-            )
-        } else {
-            format!(
-                "line {line} repeats the {id_field} {key:?} of line {first_line} with different content; the first (line {first_line}) was kept"
-            )
-        };
-        warnings.push(Warning::at(
-            crate::model::WarningCode::DuplicateRecord,
-            message,
-            path.display().to_string(),
-            Some(*line),
+        warnings.push(repeated_id_warning(
+            path,
+            id_field,
+            key,
+            *line,
+            *first_line,
+            same(w, v),
         ));
     }
     let mut dropped = repeats.iter().map(|&(i, _)| i).peekable();
