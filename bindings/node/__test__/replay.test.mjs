@@ -36,9 +36,15 @@ test('a sync replayer confirms the unproven steps as redundant', () => {
 
 test('a replayer whose outcome changes makes the steps needed; every outcome shape is accepted', () => {
   const t = trace()
+  const open = t.compile().unprovenSteps.length
   for (const fail of ['failure', false, { status: 'failure', evidence: [{ verifier: 'unit', passed: false }] }]) {
     const card = t.compile({ replayer: (_c, removed) => (removed.length === 0 ? { status: 'success' } : fail) })
-    assert.equal(card.unprovenSteps.length, 0)
+    // every tested step is needed now; a leaf the plan only inferred to fail (its
+    // unit failed and so did its other leaves) stays unproven, never redundant
+    const rejected = card.steps.filter((s) => s.reason?.startsWith('replay_rejected'))
+    assert.ok(rejected.length > 0)
+    assert.ok(rejected.every((s) => s.verdict === 'needed'))
+    assert.ok(card.unprovenSteps.length < open, `${card.unprovenSteps.length} of ${open} still unproven`)
     assert.equal(card.redundantSteps.filter((s) => s.confirmedBy?.startsWith('replay:')).length, 0)
   }
 })
