@@ -940,15 +940,9 @@ impl<'a> Dedup<'a> {
     pub(crate) fn check(&mut self, path: &Path, line_no: u64, line: &'a str) -> Option<Warning> {
         let line = line.trim_end_matches('\r');
         match self.first.entry(line) {
-            std::collections::hash_map::Entry::Occupied(e) => Some(Warning::at(
-                crate::model::WarningCode::DuplicateRecord,
-                format!(
-                    "line {line_no} repeats line {} byte for byte; counted once",
-                    e.get()
-                ),
-                path.display().to_string(),
-                Some(line_no),
-            )),
+            std::collections::hash_map::Entry::Occupied(e) => {
+                Some(repeated_line_warning(path, line_no, *e.get()))
+            }
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(line_no);
                 None
@@ -965,6 +959,17 @@ impl<'a> Dedup<'a> {
 /// id: when `same` says the two mean the same, "counted once"; when they
 /// conflict (say, different usage), "the first was kept", since it is what later
 /// records refer to. `same` is only called on a collision.
+/// The `duplicate_record` warning for line `line_no` repeating line `first`
+/// byte for byte.
+pub(crate) fn repeated_line_warning(path: &Path, line_no: u64, first: u64) -> Warning {
+    Warning::at(
+        crate::model::WarningCode::DuplicateRecord,
+        format!("line {line_no} repeats line {first} byte for byte; counted once"),
+        path.display().to_string(),
+        Some(line_no),
+    )
+}
+
 /// The `duplicate_record` warning for line `line` repeating the record with id
 /// `key` first seen on line `first_line` (`same`: both mean the same record).
 pub(crate) fn repeated_id_warning(

@@ -137,15 +137,9 @@ impl Dedup {
         let h = (u128::from(self.seeds.0.hash_one(line)) << 64)
             | u128::from(self.seeds.1.hash_one(line));
         match self.first.entry(h) {
-            std::collections::hash_map::Entry::Occupied(e) => Some(Warning::at(
-                crate::model::WarningCode::DuplicateRecord,
-                format!(
-                    "line {line_no} repeats line {} byte for byte; counted once",
-                    e.get()
-                ),
-                path.display().to_string(),
-                Some(line_no),
-            )),
+            std::collections::hash_map::Entry::Occupied(e) => Some(
+                crate::import::repeated_line_warning(path, line_no, *e.get()),
+            ),
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(line_no);
                 None
@@ -266,32 +260,10 @@ pub(crate) fn read<'s>(path: &Path, mut r: impl BufRead) -> Result<Lines<'s>> {
         if offset + n as u64 > MAX_INPUT_BYTES {
             // lines before the limit are still checked first, as a line reader would
             let room = usize::try_from(MAX_INPUT_BYTES - offset).unwrap_or(usize::MAX);
-            let mut pos = 0;
-            while let Some(i) = memchr::memchr(b'\n', &block[pos..room.min(n)]) {
-                let end = pos + i + 1;
-                if carry.is_empty() {
-                    rd.line(offset + pos as u64, &block[pos..end], true)?;
-                } else {
-                    carry.extend_from_slice(&block[pos..end]);
-                    rd.line(carry_start, &carry, true)?;
-                    carry.clear();
-                }
-                pos = end;
-            }
+            rd.complete_lines(offset, &block[..room.min(n)], &mut carry, carry_start)?;
             return Err(too_big());
         }
-        let mut pos = 0;
-        while let Some(i) = memchr::memchr(b'\n', &block[pos..]) {
-            let end = pos + i + 1;
-            if carry.is_empty() {
-                rd.line(offset + pos as u64, &block[pos..end], true)?;
-            } else {
-                carry.extend_from_slice(&block[pos..end]);
-                rd.line(carry_start, &carry, true)?;
-                carry.clear();
-            }
-            pos = end;
-        }
+        let pos = rd.complete_lines(offset, block, &mut carry, carry_start)?;
         if pos < n {
             if carry.is_empty() {
                 carry_start = offset + pos as u64;
@@ -305,6 +277,33 @@ pub(crate) fn read<'s>(path: &Path, mut r: impl BufRead) -> Result<Lines<'s>> {
         rd.line(carry_start, &carry, false)?;
     }
     Ok(rd.out)
+}
+
+impl Reader<'_> {
+    /// Check every complete line of `block` (read at `offset`), the first one
+    /// finishing the line in `carry` that started at `carry_start`; returns where
+    /// the unfinished rest of `block` starts.
+    fn complete_lines(
+        &mut self,
+        offset: u64,
+        block: &[u8],
+        carry: &mut Vec<u8>,
+        carry_start: u64,
+    ) -> Result<usize> {
+        let mut pos = 0;
+        while let Some(i) = memchr::memchr(b'\n', &block[pos..]) {
+            let end = pos + i + 1;
+            if carry.is_empty() {
+                self.line(offset + pos as u64, &block[pos..end], true)?;
+            } else {
+                carry.extend_from_slice(&block[pos..end]);
+                self.line(carry_start, carry, true)?;
+                carry.clear();
+            }
+            pos = end;
+        }
+        Ok(pos)
+    }
 }
 
 /// Render any value as text for content analysis: strings as they are,
