@@ -86,7 +86,7 @@ pub(crate) fn sniff(_path: &Path, head: &str) -> bool {
 /// Import one session (plus its `subagents/` files when present) from an in-memory
 /// input.
 pub(crate) fn import(input: &Input) -> Result<Vec<Trace>> {
-    let mut main = lines::read(&input.path, &input.bytes[..])?;
+    let mut main = read_memory(&input.path, &input.bytes)?;
     main.src = Source::Memory(&input.bytes);
     import_lines(
         &input.path,
@@ -106,10 +106,31 @@ pub(crate) fn import_path(path: &Path, content: ContentOptions) -> Result<Vec<Tr
     import_lines(path, main, content, None)
 }
 
-/// The lines of the regular file at `path`, read through a buffer; the file stays
-/// open for the second pass.
+/// The lines of an input held in memory: in one pass when it is small enough.
+fn read_memory<'s>(path: &Path, bytes: &[u8]) -> Result<Lines<'s>> {
+    if bytes.len() as u64 <= lines::ONE_PASS_BYTES {
+        lines::read_whole(path, bytes)
+    } else {
+        lines::read(path, bytes)
+    }
+}
+
+/// The lines of the regular file at `path`: a small file read whole in one pass;
+/// a larger one through a buffer, the file staying open for the second pass.
 fn read_file(path: &Path) -> Result<Lines<'static>> {
+    use std::io::Read;
     let f = crate::import::open_regular(path, crate::import::MAX_INPUT_BYTES)?;
+    let size = f.metadata().map_err(|e| crate::Error::io(path, e))?.len();
+    if size <= one_pass_limit() {
+        // +1: a file that grew past the limit since `open_regular` is still refused
+        let mut bytes = lines::Buffer::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+        (&f).take(crate::import::MAX_INPUT_BYTES + 1)
+            .read_to_end(bytes.vec())
+            .map_err(|e| crate::Error::io(path, e))?;
+        let mut lines = lines::read_whole(path, &bytes)?;
+        lines.src = Source::Owned(bytes);
+        return Ok(lines);
+    }
     let mut lines = lines::read(path, std::io::BufReader::with_capacity(1 << 20, &f))?;
     lines.src = Source::File {
         file: f,
@@ -117,6 +138,16 @@ fn read_file(path: &Path) -> Result<Lines<'static>> {
         start: 0,
     };
     Ok(lines)
+}
+
+/// Files up to this size are read in one pass ([`lines::ONE_PASS_BYTES`]; tests
+/// lower it to run the two-pass reader on small real files).
+fn one_pass_limit() -> u64 {
+    #[cfg(test)]
+    if let Some(l) = tests::ONE_PASS_LIMIT.with(std::cell::Cell::get) {
+        return l;
+    }
+    lines::ONE_PASS_BYTES
 }
 
 /// Build the session from its main file's records, its sub-agent files and its
@@ -134,7 +165,7 @@ fn import_lines<'s>(
             .into_iter()
             .filter(|i| is_subagent_file(&i.path))
             .map(|i| {
-                let r = lines::read(&i.path, &i.bytes[..]).map(|mut l| {
+                let r = read_memory(&i.path, &i.bytes).map(|mut l| {
                     l.src = Source::Memory(&i.bytes);
                     l
                 });
@@ -1958,4 +1989,69 @@ fn dedup_uuids(path: &Path, j: &mut Lines) -> Result<()> {
         !gone
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        /// Overrides [`lines::ONE_PASS_BYTES`] on this test thread.
+        pub(super) static ONE_PASS_LIMIT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// The real Claude Code sessions (main files; their sub-agent folders are read
+    /// with them). Empty outside CI when the fixtures are absent.
+    fn fixture_sessions() -> Vec<PathBuf> {
+        let root = std::env::var_os("TRACECARD_FIXTURES")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+            })
+            .join("claude-code");
+        if !root.is_dir() {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+                "fixtures not found at {} (CI=true: they must be present)",
+                root.display()
+            );
+            return Vec::new();
+        }
+        let mut out: Vec<PathBuf> = std::fs::read_dir(&root)
+            .unwrap()
+            .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn one_pass_and_two_passes_import_the_same_sessions() {
+        let sessions = fixture_sessions();
+        for path in &sessions {
+            for content in [
+                ContentOptions::default(),
+                ContentOptions {
+                    skip: true,
+                    max_bytes: None,
+                },
+            ] {
+                let run = |limit: u64| {
+                    ONE_PASS_LIMIT.with(|l| l.set(Some(limit)));
+                    let got =
+                        import_path(path, content).map(|t| serde_json::to_string(&t).unwrap());
+                    ONE_PASS_LIMIT.with(|l| l.set(None));
+                    got.map_err(|e| e.to_string())
+                };
+                let (one, two) = (run(u64::MAX), run(0));
+                assert!(one.is_ok(), "{}: {one:?}", path.display());
+                assert_eq!(one, two, "{}", path.display());
+            }
+        }
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            assert!(sessions.len() >= 10, "{} sessions", sessions.len());
+        }
+    }
 }

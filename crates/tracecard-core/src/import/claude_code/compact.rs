@@ -250,6 +250,37 @@ fn parse(line: &str, head: bool) -> serde_json::Result<J> {
     Ok(v)
 }
 
+/// The head of a record parsed whole: what [`parse_head`] gives for the same line
+/// (the [`HEAD`] fields of the record and of a `data.message` record in it).
+pub(crate) fn head_of(rec: &J) -> J {
+    match rec {
+        J::Object(m) => J::Object(
+            m.iter()
+                .filter(|(k, _)| HEAD.contains(&k.as_ref()))
+                .map(|(k, v)| {
+                    let v = match (k.as_ref(), v) {
+                        ("data", J::Object(d)) => J::Object(
+                            d.iter()
+                                .map(|(dk, dv)| {
+                                    let dv = if dk == "message" {
+                                        head_of(dv)
+                                    } else {
+                                        dv.clone()
+                                    };
+                                    (dk.clone(), dv)
+                                })
+                                .collect(),
+                        ),
+                        _ => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// Top-level record fields the stream split reads ([`parse_head`]).
 const HEAD: &[&str] = &[
     "type",
@@ -464,6 +495,66 @@ impl<'de> Visitor<'de> for Pick {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every line of the real Claude Code fixtures (CI must have them).
+    fn fixture_lines() -> Vec<String> {
+        let root = std::env::var_os("TRACECARD_FIXTURES")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../../shared/fixtures")
+            })
+            .join("claude-code");
+        if !root.is_dir() {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+                "fixtures not found at {} (CI=true: they must be present)",
+                root.display()
+            );
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "jsonl") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    out.extend(
+                        text.lines()
+                            .filter(|l| !l.trim().is_empty())
+                            .map(String::from),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_head_of_a_whole_record_is_the_head_parse() {
+        let mut lines = fixture_lines();
+        let real = lines.len();
+        lines.extend(
+            [
+                r#"{"type":"progress","uuid":"p1","data":{"type":"agent_progress","agentId":"a1","message":{"type":"assistant","uuid":"m1","message":{"model":"x","content":[{"type":"text","text":"hi"}]},"isSidechain":true},"extra":1},"parentToolUseID":"t1","message":{"content":"x"}}"#,
+                r#"{"type":"user","data":"not an object","toolUseResult":"text result","uuid":1}"#,
+                r#"{"type":"user","data":{"message":"not a record"},"uuid":"u","uuid":"v","timestamp":null}"#,
+                r#"[1,{"type":"user"}]"#,
+                r#""a string line""#,
+            ]
+            .map(String::from),
+        );
+        for line in &lines {
+            let whole = parse_record(line).unwrap();
+            assert_eq!(head_of(&whole), parse_head(line).unwrap(), "{line}");
+        }
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            assert!(real > 1000, "only {real} fixture lines");
+        }
+    }
 
     #[test]
     fn renders_like_serde_json_value() {

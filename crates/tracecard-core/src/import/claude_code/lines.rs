@@ -1,5 +1,5 @@
-//! Reading a Claude Code transcript line by line, in two passes, so neither the
-//! file nor every record is ever held whole:
+//! Reading a Claude Code transcript line by line. A file above [`ONE_PASS_BYTES`]
+//! is read in two passes, so neither the file nor every record is ever held whole:
 //! 1. [`read`] checks every line (UTF-8, size, duplicates, JSON syntax) in place
 //!    in large read blocks and keeps per line only its place in the file and a
 //!    *head* record: the few fields that split the records into agent streams
@@ -8,19 +8,29 @@
 //!    in-memory input) and parses it whole when the stream merge reaches it; the
 //!    record is dropped once its step is built.
 //!
+//! A smaller input (most sessions) is read whole in one read and each line parsed
+//! once ([`read_whole`]): the records are kept from the first pass and [`Lines::load`]
+//! hands them over, which saves the second read and the second walk of the JSON.
+//!
 //! Typed accessors on [`J`] name the field of a wrong type.
 
 use std::hash::BuildHasher;
 use std::io::{BufRead, Read, Seek};
 use std::path::Path;
 
-use super::compact::{J, parse_head, parse_record};
+use super::compact::{J, head_of, parse_head, parse_record};
 use crate::import::{MAX_INPUT_BYTES, check_line_len, cut_short};
 use crate::model::Warning;
 use crate::{Error, Result};
 
 /// Bytes re-read from a file at a time in the second pass (one window per file).
 const WINDOW: usize = 256 << 10;
+
+/// Inputs up to this size are read whole and parsed once, their records kept
+/// ([`read_whole`]); larger ones in two passes. Holding a 32 MiB file and its
+/// pruned records stays well within the 2× memory budget of issue 13, and most
+/// sessions are far smaller.
+pub(crate) const ONE_PASS_BYTES: u64 = 32 << 20;
 
 /// Where the bytes of the second pass come from.
 #[derive(Debug, Default)]
@@ -30,6 +40,8 @@ pub(crate) enum Source<'s> {
     None,
     /// The whole input, in memory.
     Memory(&'s [u8]),
+    /// The whole file, read into memory (see [`read_whole`]).
+    Owned(Buffer),
     /// The file, re-read through a window of [`WINDOW`] bytes starting at `start`.
     File {
         /// The open file.
@@ -39,6 +51,60 @@ pub(crate) enum Source<'s> {
         /// File offset of `buf[0]`.
         start: u64,
     },
+}
+
+/// A byte buffer for a whole-file read, handed back to its thread's pool when
+/// dropped: the next file read on that thread reuses memory already mapped, where
+/// a fresh allocation costs a page fault and a page cleared per 4 KiB (or 2 MiB),
+/// which was a quarter of a cost-only import of many small sessions.
+#[derive(Debug, Default)]
+pub(crate) struct Buffer(Vec<u8>);
+
+/// Buffers kept per thread for reuse (a main file and a sub-agent file are held
+/// at once).
+const POOLED: usize = 4;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Buffer {
+    /// An empty buffer with room for `len` bytes, from this thread's pool when it
+    /// holds one.
+    pub(crate) fn with_capacity(len: usize) -> Buffer {
+        let mut v = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+        v.clear();
+        v.reserve(len);
+        Buffer(v)
+    }
+
+    /// The bytes, to read into.
+    pub(crate) fn vec(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl std::ops::Deref for Buffer {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        if v.capacity() == 0 || v.capacity() as u64 > ONE_PASS_BYTES + 1 {
+            return;
+        }
+        // `try_with`: a buffer dropped while the thread exits is simply freed
+        let _ = POOL.try_with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < POOLED {
+                p.push(v);
+            }
+        });
+    }
 }
 
 /// One kept line: its number, where its text sits, and its head record.
@@ -65,6 +131,9 @@ pub(crate) struct Lines<'s> {
     pub non_blank: bool,
     /// Where [`Lines::load`] re-reads the lines.
     pub src: Source<'s>,
+    /// The records parsed whole in the first pass ([`read_whole`]), by line
+    /// number (ascending); [`Lines::load`] takes each one out.
+    pub records: Vec<(u64, Option<J>)>,
 }
 
 impl Lines<'_> {
@@ -72,6 +141,11 @@ impl Lines<'_> {
     /// The line parsed in the first pass, so an error here means the file changed
     /// in between: it names the line.
     pub(crate) fn load(&mut self, path: &Path, no: u64, off: u64, len: usize) -> Result<J> {
+        if let Ok(i) = self.records.binary_search_by_key(&no, |r| r.0)
+            && let Some(rec) = self.records[i].1.take()
+        {
+            return Ok(rec);
+        }
         let changed = |what: &str| {
             Error::parse(
                 path,
@@ -83,6 +157,10 @@ impl Lines<'_> {
         let bytes: &[u8] = match &mut self.src {
             Source::None => return Err(changed("no source")),
             Source::Memory(b) => usize::try_from(off)
+                .ok()
+                .and_then(|o| b.get(o..o.checked_add(len)?))
+                .ok_or_else(|| changed("line out of range"))?,
+            Source::Owned(b) => usize::try_from(off)
                 .ok()
                 .and_then(|o| b.get(o..o.checked_add(len)?))
                 .ok_or_else(|| changed("line out of range"))?,
@@ -154,6 +232,8 @@ struct Reader<'p> {
     out: Lines<'static>,
     seen: Dedup,
     line_no: u64,
+    /// One-pass mode: parse each record whole and keep it.
+    keep: bool,
 }
 
 impl Reader<'_> {
@@ -202,7 +282,16 @@ impl Reader<'_> {
             self.out.warnings.push(w);
             return Ok(());
         }
-        match parse_head(line) {
+        let parsed = if self.keep {
+            parse_record(line).map(|rec| {
+                let head = head_of(&rec);
+                self.out.records.push((line_no, Some(rec)));
+                head
+            })
+        } else {
+            parse_head(line)
+        };
+        match parsed {
             Ok(head) => self.out.lines.push(Line {
                 no: line_no,
                 off: start + skip,
@@ -232,12 +321,25 @@ impl Reader<'_> {
 /// lines are skipped; a final line that ends early with no newline after it
 /// becomes a `truncated_line` warning; any other bad line is an error naming the
 /// line. The caller sets [`Lines::src`] for the second pass.
-pub(crate) fn read<'s>(path: &Path, mut r: impl BufRead) -> Result<Lines<'s>> {
+pub(crate) fn read<'s>(path: &Path, r: impl BufRead) -> Result<Lines<'s>> {
+    read_lines(path, r, false)
+}
+
+/// One pass over an input held whole: the rules of [`read`], each record parsed
+/// whole once and kept in [`Lines::records`] (a record that failed to parse
+/// fails here, as in [`read`]). The caller sets [`Lines::src`] to the same bytes,
+/// which [`Lines::load`] falls back to when a record is asked for twice.
+pub(crate) fn read_whole<'s>(path: &Path, bytes: &[u8]) -> Result<Lines<'s>> {
+    read_lines(path, bytes, true)
+}
+
+fn read_lines<'s>(path: &Path, mut r: impl BufRead, keep: bool) -> Result<Lines<'s>> {
     let mut rd = Reader {
         path,
         out: Lines::default(),
         seen: Dedup::default(),
         line_no: 0,
+        keep,
     };
     let too_big = || {
         Error::parse(
@@ -448,6 +550,19 @@ mod tests {
         // a 7-byte buffer: every line straddles reads
         let small = read(path, std::io::BufReader::with_capacity(7, bytes)).unwrap();
         assert_eq!(summary(&whole), summary(&small));
+        // one pass (records kept) splits and warns alike, and hands the same records over
+        let mut one = read_whole(path, bytes).unwrap();
+        assert_eq!(summary(&one), summary(&whole));
+        assert_eq!(one.records.len(), one.lines.len());
+        for (no, off, len, _) in summary(&whole) {
+            let mut w = read(path, bytes).unwrap();
+            w.src = Source::Memory(bytes);
+            let want = w.load(path, no, off, len).unwrap();
+            assert_eq!(one.load(path, no, off, len).unwrap(), want);
+            // asked for twice: read again from the bytes
+            one.src = Source::Memory(bytes);
+            assert_eq!(one.load(path, no, off, len).unwrap(), want);
+        }
         let codes = |l: &Lines<'_>| {
             l.warnings
                 .iter()
