@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EvidenceLevel;
 
-use super::tokens::{TextToks, Toks, fnv1a, is_number, is_weak};
+use super::tokens::{TextToks, Toks, is_number, is_weak, token_hash};
 use crate::Result;
 use crate::cost::PriceTable;
 use crate::model::{ContentCapture, StepId, StepKind, StepStatus, TokenUsage, Trace};
@@ -506,7 +506,9 @@ fn text_of(c: &Option<crate::model::Content>) -> Option<&str> {
 }
 
 fn class_of(c: &Option<crate::model::Content>) -> u64 {
-    c.as_ref().map(|c| fnv1a(c.hash.as_bytes())).unwrap_or(0)
+    c.as_ref()
+        .map(|c| token_hash(c.hash.as_bytes()))
+        .unwrap_or(0)
 }
 
 /// Approximate token count of a text (bytes / 4, rounded up).
@@ -807,7 +809,7 @@ impl Analysis {
                 .iter()
                 .flat_map(|s| [s.tool.as_deref(), s.model.as_deref(), s.agent.as_deref()])
                 .flatten()
-                .map(|t| fnv1a(t.as_bytes()))
+                .map(|t| token_hash(t.as_bytes()))
                 .collect();
             // Every text is tokenised once, in parallel, into its distinct tokens
             // (one scratch set per worker); the attribution pass below is
@@ -815,8 +817,15 @@ impl Analysis {
             let toks: Vec<(TextToks<'_>, TextToks<'_>)> = steps
                 .par_iter()
                 .map_init(FxHashSet::default, |seen, s| {
+                    // an input is read only as a tool's arguments or a sub-agent's task
+                    let input = match s.kind {
+                        StepKind::ToolUse | StepKind::Other | StepKind::SubagentSpawn => {
+                            text_of(&s.input)
+                        }
+                        StepKind::LlmCall | StepKind::Compaction | StepKind::UserInput => None,
+                    };
                     (
-                        TextToks::of(text_of(&s.input), &stop, seen),
+                        TextToks::of(input, &stop, seen),
                         TextToks::of(text_of(&s.output), &stop, seen),
                     )
                 })
