@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::input_root::InputRoot;
 use crate::money::Usd;
 pub use crate::warning_code::WarningCode;
 
@@ -620,7 +621,7 @@ impl Warning {
 }
 
 /// Where a trace came from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
     /// Importer that produced the trace (`native`, `claude_code`, `otlp`, …).
     pub format: String,
@@ -634,7 +635,27 @@ pub struct Source {
     /// (`hashed`), or nothing (`none`). The analysis is conservative without content.
     #[serde(default)]
     pub content: ContentCapture,
+    /// The input argument the files were found under, set by the loaders (never
+    /// serialised): the compiler names the card's files relative to it (see
+    /// [`InputRoot`]). `None` (a trace built in memory or read back from JSON)
+    /// takes the first file as the argument.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub root: Option<InputRoot>,
 }
+
+/// Two sources are equal when what they record is: the loader's [`Source::root`]
+/// is how the files were named, not what the trace holds.
+impl PartialEq for Source {
+    fn eq(&self, other: &Self) -> bool {
+        self.format == other.format
+            && self.files == other.files
+            && self.token_semantics == other.token_semantics
+            && self.content == other.content
+    }
+}
+
+impl Eq for Source {}
 
 /// How much content a source carried.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
