@@ -15,6 +15,15 @@ use std::path::{Component, Path, PathBuf};
 /// can write the card's paths relative to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputRoot {
+    /// One per argument (several when a trace joins files found under different
+    /// arguments: Claude Code telemetry joined into its transcript), longest
+    /// `base` first.
+    args: Vec<Arg>,
+}
+
+/// One input argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Arg {
     /// The argument's path as given for a directory, its parent (maybe empty) for a
     /// file: the prefix the loader's paths start with.
     base: PathBuf,
@@ -38,10 +47,10 @@ impl InputRoot {
     /// The root for a file argument (also an in-memory file): its paths are named
     /// relative to the file's folder, so the file itself by its name.
     pub fn file(arg: &Path) -> InputRoot {
-        InputRoot {
-            base: arg.parent().map(Path::to_path_buf).unwrap_or_default(),
-            name: String::new(),
-        }
+        InputRoot::one(
+            arg.parent().map(Path::to_path_buf).unwrap_or_default(),
+            String::new(),
+        )
     }
 
     /// The root for a directory argument: its paths are named relative to the
@@ -63,10 +72,28 @@ impl InputRoot {
                     .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
             })
             .unwrap_or_default();
+        InputRoot::one(arg.to_path_buf(), name)
+    }
+
+    fn one(base: PathBuf, name: String) -> InputRoot {
         InputRoot {
-            base: arg.to_path_buf(),
-            name,
+            args: vec![Arg { base, name }],
         }
+    }
+
+    /// Add the arguments of `other` (a trace joined into this one keeps naming its
+    /// files by its own argument). A file under several arguments goes by the
+    /// deepest.
+    pub fn merge(&mut self, other: &InputRoot) {
+        for a in &other.args {
+            if !self.args.contains(a) {
+                self.args.push(a.clone());
+            }
+        }
+        self.args.sort_by(|a, b| {
+            let depth = |x: &Arg| x.base.components().count();
+            depth(b).cmp(&depth(a)).then_with(|| a.base.cmp(&b.base))
+        });
     }
 
     /// `file` (a path as the loader read it) as the card names it: relative to the
@@ -75,39 +102,45 @@ impl InputRoot {
     /// and stays as it is when relative.
     pub fn card_path(&self, file: &str) -> String {
         let p = Path::new(file);
-        match p.strip_prefix(&self.base) {
-            Ok(rest) => {
+        for a in &self.args {
+            if let Ok(rest) = p.strip_prefix(&a.base) {
                 let mut parts: Vec<String> = Vec::new();
-                if !self.name.is_empty() {
-                    parts.push(self.name.clone());
+                if !a.name.is_empty() {
+                    parts.push(a.name.clone());
                 }
                 parts.extend(rest.components().filter_map(|c| match c {
                     Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
                     Component::ParentDir => Some("..".to_owned()),
                     _ => None,
                 }));
-                parts.join("/")
+                return parts.join("/");
             }
-            Err(_) if p.is_absolute() => p
-                .file_name()
+        }
+        if p.is_absolute() {
+            p.file_name()
                 .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            Err(_) => file.to_owned(),
+                .unwrap_or_default()
+        } else {
+            file.to_owned()
         }
     }
 
-    /// The argument's own path prefix, as a string ending in a separator, when it
-    /// is absolute: such a prefix quoted in a message (before a file name the
-    /// importer did not list) is replaced by the name the card uses.
-    fn absolute_prefix(&self) -> Option<String> {
-        if !self.base.is_absolute() {
-            return None;
-        }
-        let mut b = self.base.display().to_string();
-        if !b.ends_with(std::path::MAIN_SEPARATOR) {
-            b.push(std::path::MAIN_SEPARATOR);
-        }
-        Some(b)
+    /// Each absolute argument's path prefix (a string ending in a separator) with
+    /// the name the card uses for it: such a prefix quoted in a message (before a
+    /// file name the importer did not list) is replaced.
+    fn absolute_prefixes(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.args.iter().filter(|a| a.base.is_absolute()).map(|a| {
+            let mut b = a.base.display().to_string();
+            if !b.ends_with(std::path::MAIN_SEPARATOR) {
+                b.push(std::path::MAIN_SEPARATOR);
+            }
+            let to = if a.name.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", a.name)
+            };
+            (b, to)
+        })
     }
 
     /// Rewrite every path of a card made from files read under this root:
@@ -126,14 +159,7 @@ impl InputRoot {
             .map(|f| (f.clone(), self.card_path(f)))
             .filter(|(f, c)| f != c && !f.is_empty())
             .collect();
-        if let Some(prefix) = self.absolute_prefix() {
-            let to = if self.name.is_empty() {
-                String::new()
-            } else {
-                format!("{}/", self.name)
-            };
-            known.push((prefix, to));
-        }
+        known.extend(self.absolute_prefixes());
         known.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         known.dedup_by(|a, b| a.0 == b.0);
         for f in files.iter_mut() {
@@ -230,6 +256,18 @@ mod tests {
         assert_eq!(bare.card_path("x/otel/logs.json"), "x/otel/logs.json");
         // outside the argument: an absolute path keeps its name only
         assert_eq!(abs.card_path("/elsewhere/y.jsonl"), "y.jsonl");
+    }
+
+    #[test]
+    fn a_joined_trace_names_each_file_by_its_own_argument() {
+        let mut r = InputRoot::file(Path::new("/a/t/s.jsonl"));
+        r.merge(&InputRoot::dir(Path::new("/b/otel")));
+        assert_eq!(r.card_path("/a/t/s.jsonl"), "s.jsonl");
+        assert_eq!(r.card_path("/b/otel/logs.json"), "otel/logs.json");
+        // under both: the deepest argument
+        let mut r = InputRoot::file(Path::new("/a/s.jsonl"));
+        r.merge(&InputRoot::dir(Path::new("/a/otel")));
+        assert_eq!(r.card_path("/a/otel/logs.json"), "otel/logs.json");
     }
 
     #[test]

@@ -560,7 +560,8 @@ pub struct Warning {
     pub code: WarningCode,
     /// Human-readable explanation.
     pub message: String,
-    /// The file it concerns.
+    /// The file it concerns (on a card, named as the card's `source.files` are:
+    /// relative to the parent of the input argument).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// The 1-based line it concerns.
@@ -625,7 +626,8 @@ impl Warning {
 pub struct Source {
     /// Importer that produced the trace (`native`, `claude_code`, `otlp`, …).
     pub format: String,
-    /// The file(s) read, as given.
+    /// The file(s) read, as the loader opened them (a card names them relative to
+    /// [`Source::root`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
     /// How the source counts tokens, in words (documented per importer).
