@@ -274,7 +274,7 @@ mod tests {
     fn messages_quote_card_paths() {
         let root = InputRoot::dir(Path::new("/tmp/m1/logs"));
         let mut files = vec!["/tmp/m1/logs/p/x.jsonl".to_owned()];
-        let mut w = vec![crate::model::Warning::at(
+        let mut w = [crate::model::Warning::at(
             crate::model::WarningCode::TruncatedLine,
             "skipped /tmp/m1/logs/p/x.jsonl line 3; see /tmp/m1/logs/p/x/subagents/a.jsonl",
             "/tmp/m1/logs/p/x.jsonl",
