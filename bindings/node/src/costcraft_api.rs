@@ -49,20 +49,7 @@ pub fn sources(items: Items<'_>) -> Vec<Source> {
 /// Import a file, or every importable file under a directory (files no importer
 /// recognises are skipped, as `tracecard compile DIR` does).
 pub fn load_path(path: &Path, format: Option<Format>) -> tracecard_core::Result<Vec<CoreTrace>> {
-    if !path.is_dir() {
-        return import::load(path, format);
-    }
-    let mut out = Vec::new();
-    for f in import::discover_noting(path)?.0 {
-        let fmt = match format {
-            Some(x) => Some(x),
-            None => import::detect(&f)?,
-        };
-        if fmt.is_some() {
-            out.extend(import::load(&f, fmt)?);
-        }
-    }
-    Ok(out)
+    import::load_tree(path, format)
 }
 
 /// Every trace of `sources` (paths imported, traces shared).

@@ -38,20 +38,7 @@ pub(crate) fn items(paths: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
 }
 
 pub(crate) fn load(path: &Path, format: Option<Format>) -> tracecard_core::Result<Vec<Trace>> {
-    if !path.is_dir() {
-        return import::load(path, format);
-    }
-    let mut out = Vec::new();
-    for f in import::discover_noting(path)?.0 {
-        let fmt = match format {
-            Some(x) => Some(x),
-            None => import::detect(&f)?,
-        };
-        if fmt.is_some() {
-            out.extend(import::load(&f, fmt)?);
-        }
-    }
-    Ok(out)
+    import::load_tree(path, format)
 }
 
 /// Write the HTML report of every session in `paths` (files, directories, or

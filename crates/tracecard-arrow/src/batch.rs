@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 use tracecard_core::import::{self, ContentOptions, Input};
-use tracecard_core::{Compiler, TraceCard};
+use tracecard_core::{Compiler, InputRoot, TraceCard};
 
 /// Compile every session under `paths` (files or directories), in parallel on the
 /// current rayon pool. The first failure (in path order) is returned; its message
@@ -22,22 +22,28 @@ pub fn compile_paths(
     compiler: &Compiler<'_>,
     content: ContentOptions,
 ) -> Result<Vec<TraceCard>, tracecard_core::Error> {
-    let mut files: Vec<(PathBuf, bool)> = Vec::new();
+    // each file with the argument it was found under: cards name files relative to it
+    let mut files: Vec<(PathBuf, bool, InputRoot)> = Vec::new();
     for p in paths {
+        let root = InputRoot::of(p);
         if p.is_dir() {
-            files.extend(import::discover(p)?.into_iter().map(|f| (f, false)));
+            files.extend(
+                import::discover(p)?
+                    .into_iter()
+                    .map(|f| (f, false, root.clone())),
+            );
         } else {
-            files.push((p.clone(), true));
+            files.push((p.clone(), true, root));
         }
     }
     let per_file: Vec<Result<Vec<TraceCard>, tracecard_core::Error>> = files
         .par_iter()
-        .map(|(path, explicit)| {
+        .map(|(path, explicit, root)| {
             let format = import::detect(path)?;
             if format.is_none() && !explicit {
                 return Ok(Vec::new());
             }
-            let traces = import::load_with(path, format, content)?;
+            let traces = import::load_under(root, path, format, content)?;
             traces.iter().map(|t| compiler.compile(t)).collect()
         })
         .collect();

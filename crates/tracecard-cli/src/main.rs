@@ -27,7 +27,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use tracecard_core::{Compiler, Format, PriceTable, TraceCard, Usd, WarningCode, import};
+use tracecard_core::{
+    Compiler, Format, InputRoot, PriceTable, TraceCard, Usd, WarningCode, import,
+};
 
 mod costcraft_cmd;
 mod guard_cmd;
@@ -564,6 +566,7 @@ fn load_all(
 ) -> Result<Vec<tracecard_core::Trace>, Failure> {
     let mut out = Vec::new();
     for p in paths {
+        let root = InputRoot::of(p);
         if p.is_dir() {
             let (found, notes) = import::discover_noting(p)?;
             for n in notes {
@@ -575,11 +578,11 @@ fn load_all(
                     None => import::detect(&f)?,
                 };
                 if fmt.is_some() {
-                    out.extend(import::load(&f, fmt)?);
+                    out.extend(import::load_under(&root, &f, fmt, Default::default())?);
                 }
             }
         } else {
-            out.extend(import::load(p, from)?);
+            out.extend(import::load_under(&root, p, from, Default::default())?);
         }
     }
     // Claude Code telemetry loaded next to its transcript: one trace per session
@@ -830,6 +833,7 @@ fn load_each(
     let mut out = Vec::new();
     let mut failed = 0usize;
     for p in paths {
+        let root = InputRoot::of(p);
         let files = if p.is_dir() {
             let (found, notes) = import::discover_noting(p)?;
             for n in notes {
@@ -846,7 +850,7 @@ fn load_each(
             };
             match fmt.and_then(|fmt| match fmt {
                 None if !explicit => Ok(Vec::new()),
-                _ => import::load(&f, fmt),
+                _ => import::load_under(&root, &f, fmt, Default::default()),
             }) {
                 Ok(ts) => out.extend(ts),
                 Err(e) => {
@@ -937,6 +941,45 @@ fn join_telemetry(results: &mut [FileResult]) {
     }
 }
 
+/// The files to read for the input arguments `paths` (directories walked), each
+/// with the argument it was found under (cards name files relative to it), and the
+/// files named explicitly (which must be traces). `notes`: print what a walk
+/// passed over.
+#[allow(clippy::type_complexity)]
+fn input_files(
+    paths: &[PathBuf],
+    notes: bool,
+) -> Result<
+    (
+        Vec<PathBuf>,
+        Vec<InputRoot>,
+        std::collections::HashSet<PathBuf>,
+    ),
+    Failure,
+> {
+    let mut files = Vec::new();
+    let mut roots = Vec::new();
+    let mut explicit = std::collections::HashSet::new();
+    for p in paths {
+        let root = InputRoot::of(p);
+        if p.is_dir() {
+            let (found, skipped) = import::discover_noting(p)?;
+            if notes {
+                for n in skipped {
+                    eprintln!("note: {n}");
+                }
+            }
+            roots.extend(std::iter::repeat_n(root, found.len()));
+            files.extend(found);
+        } else {
+            explicit.insert(p.clone());
+            files.push(p.clone());
+            roots.push(root);
+        }
+    }
+    Ok((files, roots, explicit))
+}
+
 /// What `compile` writes and how.
 struct CompileOptions<'a> {
     format: OutFormat,
@@ -956,20 +999,7 @@ fn compile(
     content: import::ContentOptions,
 ) -> Result<ExitCode, Failure> {
     let from = opts.from;
-    let mut files = Vec::new();
-    let mut explicit = std::collections::HashSet::new();
-    for p in paths {
-        if p.is_dir() {
-            let (found, notes) = import::discover_noting(p)?;
-            for n in notes {
-                eprintln!("note: {n}");
-            }
-            files.extend(found);
-        } else {
-            explicit.insert(p.clone());
-            files.push(p.clone());
-        }
-    }
+    let (files, roots, explicit) = input_files(paths, true)?;
     let bar = if files.len() > 1 {
         let b = ProgressBar::new(files.len() as u64);
         b.set_style(
@@ -1003,10 +1033,11 @@ fn compile(
     let mut results: Vec<FileResult> = files
         .par_iter()
         .zip(formats)
-        .map(|(path, fmt)| {
+        .zip(&roots)
+        .map(|((path, fmt), root)| {
             let traces = fmt.and_then(|fmt| match fmt {
                 None if !explicit.contains(path) => Ok(Vec::new()),
-                _ => import::load_with(path, fmt, content),
+                _ => import::load_under(root, path, fmt, content),
             });
             let mut r = FileResult {
                 path: path.clone(),
@@ -1357,17 +1388,7 @@ fn cost(
     table: &PriceTable,
     json: bool,
 ) -> Result<ExitCode, Failure> {
-    let mut files = Vec::new();
-    let mut explicit = std::collections::HashSet::new();
-    for p in paths {
-        if p.is_dir() {
-            let (found, _notes) = import::discover_noting(p)?;
-            files.extend(found);
-        } else {
-            explicit.insert(p.clone());
-            files.push(p.clone());
-        }
-    }
+    let (files, roots, explicit) = input_files(paths, false)?;
     let compiler = Compiler::new().prices(table).analyze(false);
     let content = import::ContentOptions {
         skip: true,
@@ -1375,7 +1396,8 @@ fn cost(
     };
     let results: Vec<Result<Vec<SessionCost>, tracecard_core::Error>> = files
         .par_iter()
-        .map(|path| {
+        .zip(&roots)
+        .map(|(path, root)| {
             let fmt = match from {
                 Some(f) => Some(f),
                 None => import::detect(path)?,
@@ -1383,7 +1405,7 @@ fn cost(
             if fmt.is_none() && !explicit.contains(path) {
                 return Ok(Vec::new());
             }
-            import::load_with(path, fmt, content)?
+            import::load_under(root, path, fmt, content)?
                 .iter()
                 .map(|t| Ok(session_cost(t, &compiler.compile(t)?)))
                 .collect()

@@ -164,7 +164,9 @@ pub struct Rollups {
 pub struct CardSource {
     /// Importer (`claude_code`, `otlp`, `native`, …).
     pub format: String,
-    /// Files read.
+    /// Files read, each relative to the parent of the input argument it was found
+    /// under, `/`-separated (`logs/proj/x.jsonl` for `compile /a/b/logs`, `x.jsonl`
+    /// for a file argument): no path of the machine that made the card.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
     /// Whether the source carried content (`full`, `hashed`, `none`).

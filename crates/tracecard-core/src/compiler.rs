@@ -12,6 +12,7 @@ use crate::card::{
     CARD_SCHEMA_VERSION, CardSource, CardStep, CostSource, Rollups, TraceCard, rollups,
 };
 use crate::cost::PriceTable;
+use crate::input_root::InputRoot;
 use crate::model::{StepKind, Trace, Warning, WarningCode};
 use crate::money::Usd;
 
@@ -270,58 +271,26 @@ impl<'a> Compiler<'a> {
             })
             .sum();
         card.rollups = rollups(&card);
-        strip_machine_paths(&mut card);
+        strip_machine_paths(&mut card, trace);
         Ok((card, analysis))
     }
 }
 
 /// Cards carry no path of the machine that made them, so identical inputs on two
-/// machines give identical cards: when the trace's files are absolute, every file
-/// name on the card (sources, warnings, and the paths warning messages quote) is
-/// made relative to the directory of the first file; an absolute path elsewhere
-/// keeps only its file name. Relative paths (as the input was given) stay.
-fn strip_machine_paths(card: &mut TraceCard) {
-    use std::path::Path;
-    let base = card
-        .source
-        .files
-        .first()
-        .map(Path::new)
-        .filter(|p| p.is_absolute())
-        .and_then(Path::parent)
-        .map(|d| d.to_string_lossy().into_owned());
-    let prefix = base.map(|b| {
-        let mut b = b;
-        if !b.ends_with(std::path::MAIN_SEPARATOR) {
-            b.push(std::path::MAIN_SEPARATOR);
-        }
-        b
-    });
-    let relative = |f: &str| -> String {
-        if !Path::new(f).is_absolute() {
-            return f.to_string();
-        }
-        match prefix.as_deref().and_then(|p| f.strip_prefix(p)) {
-            Some(rest) => rest.to_string(),
-            None => Path::new(f)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        }
+/// machines give identical cards: every file name on the card (sources, warnings,
+/// and the paths warning messages quote) is named relative to the parent of the
+/// input argument the loader found it under ([`Source::root`](crate::Source::root));
+/// a trace without one (built in memory, read back from JSON) takes its first file
+/// as the argument.
+fn strip_machine_paths(card: &mut TraceCard, trace: &Trace) {
+    let root = match &trace.source.root {
+        Some(r) => r.clone(),
+        None => match card.source.files.first() {
+            Some(f) => InputRoot::file(std::path::Path::new(f)),
+            None => InputRoot::file(std::path::Path::new("")),
+        },
     };
-    for f in &mut card.source.files {
-        *f = relative(f);
-    }
-    for w in &mut card.warnings {
-        if let Some(f) = &mut w.file {
-            *f = relative(f);
-        }
-        if let Some(p) = &prefix
-            && w.message.contains(p.as_str())
-        {
-            w.message = w.message.replace(p.as_str(), "");
-        }
-    }
+    root.rewrite(&mut card.source.files, card.warnings.iter_mut());
 }
 
 /// Copy the analysis's attributed costs and findings onto the card's steps.

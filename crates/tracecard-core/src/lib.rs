@@ -46,6 +46,7 @@ pub mod compiler;
 pub mod cost;
 mod error;
 pub mod import;
+pub mod input_root;
 pub mod model;
 pub mod money;
 pub mod native;
@@ -60,6 +61,7 @@ pub use compiler::Compiler;
 pub use cost::PriceTable;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use import::{Format, load, load_one};
+pub use input_root::InputRoot;
 pub use model::{
     Content, ContentCapture, Links, OracleEvidence, Outcome, OutcomeStatus, Source, Step, StepId,
     StepKind, StepStatus, TokenUsage, Trace, Warning, WarningCode,

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::input_root::InputRoot;
 use crate::money::Usd;
 pub use crate::warning_code::WarningCode;
 
@@ -559,7 +560,8 @@ pub struct Warning {
     pub code: WarningCode,
     /// Human-readable explanation.
     pub message: String,
-    /// The file it concerns.
+    /// The file it concerns (on a card, named as the card's `source.files` are:
+    /// relative to the parent of the input argument).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// The 1-based line it concerns.
@@ -620,11 +622,12 @@ impl Warning {
 }
 
 /// Where a trace came from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
     /// Importer that produced the trace (`native`, `claude_code`, `otlp`, …).
     pub format: String,
-    /// The file(s) read, as given.
+    /// The file(s) read, as the loader opened them (a card names them relative to
+    /// [`Source::root`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
     /// How the source counts tokens, in words (documented per importer).
@@ -634,7 +637,27 @@ pub struct Source {
     /// (`hashed`), or nothing (`none`). The analysis is conservative without content.
     #[serde(default)]
     pub content: ContentCapture,
+    /// The input argument the files were found under, set by the loaders (never
+    /// serialised): the compiler names the card's files relative to it (see
+    /// [`InputRoot`]). `None` (a trace built in memory or read back from JSON)
+    /// takes the first file as the argument.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub root: Option<InputRoot>,
 }
+
+/// Two sources are equal when what they record is: the loader's [`Source::root`]
+/// is how the files were named, not what the trace holds.
+impl PartialEq for Source {
+    fn eq(&self, other: &Self) -> bool {
+        self.format == other.format
+            && self.files == other.files
+            && self.token_semantics == other.token_semantics
+            && self.content == other.content
+    }
+}
+
+impl Eq for Source {}
 
 /// How much content a source carried.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

@@ -642,6 +642,10 @@ pub fn join(trace: &mut Trace, tel: &Telemetry) -> usize {
 /// Join a telemetry-alone trace (format `claude_code_otel`) of the same session
 /// into a transcript's trace. Returns how many model calls were matched.
 pub fn join_trace(transcript: &mut Trace, telemetry: &Trace) -> usize {
+    // the telemetry's files keep the name its own input argument gives them
+    if let (Some(r), Some(t)) = (&mut transcript.source.root, &telemetry.source.root) {
+        r.merge(t);
+    }
     join(transcript, &Telemetry::from_trace(telemetry))
 }
 

@@ -28,6 +28,7 @@ mod openhands;
 mod otlp;
 mod swe_agent;
 
+use crate::input_root::InputRoot;
 use crate::model::{Trace, Warning};
 use crate::{Error, Result};
 
@@ -513,6 +514,49 @@ pub fn load_with(
     load_input(&input, format)
 }
 
+/// [`load_with`] for a file found under the input argument `root` (a directory
+/// walked with [`discover`], or the file itself): the cards of its traces name their
+/// files relative to that argument's parent (see [`InputRoot`]).
+pub fn load_under(
+    root: &InputRoot,
+    path: &Path,
+    format: Option<Format>,
+    content: ContentOptions,
+) -> Result<Vec<Trace>> {
+    let mut traces = load_with(path, format, content)?;
+    set_root(&mut traces, root);
+    Ok(traces)
+}
+
+/// Import the input argument `arg`: a file, or every file under a directory that
+/// some importer recognises (others are skipped, as `tracecard compile DIR` does).
+/// Cards name the files relative to the argument's parent (see [`InputRoot`]).
+pub fn load_tree(arg: &Path, format: Option<Format>) -> Result<Vec<Trace>> {
+    let root = InputRoot::of(arg);
+    if !arg.is_dir() {
+        return load_under(&root, arg, format, ContentOptions::default());
+    }
+    let mut out = Vec::new();
+    for f in discover_noting(arg)?.0 {
+        let fmt = match format {
+            Some(x) => Some(x),
+            None => detect(&f)?,
+        };
+        if fmt.is_some() {
+            out.extend(load_under(&root, &f, fmt, ContentOptions::default())?);
+        }
+    }
+    Ok(out)
+}
+
+/// Record on `traces` the input argument their files were found under (the
+/// loaders otherwise take the file read as the argument).
+pub fn set_root(traces: &mut [Trace], root: &InputRoot) {
+    for t in traces {
+        t.source.root = Some(root.clone());
+    }
+}
+
 /// Import the single session in `path`: an [`Error::MultipleSessions`] when the
 /// file holds several (use [`load`]), an [`Error::Parse`] when it holds none.
 pub fn load_one(path: &Path, format: Option<Format>) -> Result<Trace> {
@@ -667,6 +711,9 @@ fn finish_traces(
         }
         if t.source.files.is_empty() {
             t.source.files.push(path.display().to_string());
+        }
+        if t.source.root.is_none() {
+            t.source.root = Some(InputRoot::file(path));
         }
         apply_content_options(t, content);
     }
