@@ -48,6 +48,10 @@ const LOWER: u8 = 1;
 const SEP: u8 = 2;
 /// Any other token byte.
 const OTHER: u8 = 4;
+/// An ASCII digit.
+const DIGIT: u8 = 8;
+/// An ASCII capital letter.
+const UPPER: u8 = 16;
 
 /// Class of a token byte (see [`TOKEN_BYTE`]).
 const BYTE_CLASS: [u8; 256] = {
@@ -59,6 +63,10 @@ const BYTE_CLASS: [u8; 256] = {
             LOWER
         } else if matches!(b, b'/' | b':' | b'.') {
             SEP | OTHER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else if b.is_ascii_uppercase() {
+            UPPER
         } else {
             OTHER
         };
@@ -67,56 +75,85 @@ const BYTE_CLASS: [u8; 256] = {
     t
 };
 
+/// Byte kinds for [`distinctive`]: a digit, a lowercase letter, a capital, a
+/// non-ASCII byte, an inner-punctuation byte.
+const K_DIGIT: u8 = 1;
+/// See [`K_DIGIT`]. (`K_LOWER << 1 == K_UPPER`: a lowercase byte followed by a
+/// capital is found with one shift.)
+const K_LOWER: u8 = 2;
+/// See [`K_DIGIT`].
+const K_UPPER: u8 = 4;
+/// See [`K_DIGIT`].
+const K_HIGH: u8 = 8;
+/// See [`K_DIGIT`].
+const K_PUNCT: u8 = 16;
+
+/// Kind of each byte (see [`K_DIGIT`]).
+const KIND: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_digit() {
+            K_DIGIT
+        } else if b.is_ascii_lowercase() {
+            K_LOWER
+        } else if b.is_ascii_uppercase() {
+            K_UPPER
+        } else if b >= 0x80 {
+            K_HIGH
+        } else if matches!(
+            b,
+            b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
+        ) {
+            K_PUNCT
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Whether `tok` (already trimmed) is distinctive enough to count as evidence.
-/// One pass over the bytes (this runs for every token of every text).
+/// One branch-free pass over the bytes (this runs for many tokens of every text):
+/// which kinds occur at all, which occur in every byte, which occur inside, and
+/// whether a lowercase letter is followed by a capital.
 pub(crate) fn distinctive(tok: &str) -> bool {
     let b = tok.as_bytes();
     let n = b.len();
     if !(2..=256).contains(&n) || (n == 2 && !b.iter().all(u8::is_ascii_digit)) {
         return false;
     }
-    let (mut digits, mut alpha, mut upper) = (0usize, 0usize, 0usize);
-    let (mut high, mut camel, mut inner_punct, mut prev_lower) = (false, false, false, false);
-    for (i, &c) in b.iter().enumerate() {
-        if c.is_ascii_digit() {
-            digits += 1;
-        } else if c.is_ascii_alphabetic() {
-            alpha += 1;
-            if c.is_ascii_uppercase() {
-                upper += 1;
-                camel |= prev_lower;
-            }
-        } else if c >= 0x80 {
-            high = true;
-        } else if i > 0
-            && i + 1 < n
-            && matches!(
-                c,
-                b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
-            )
-        {
-            inner_punct = true;
-        }
-        prev_lower = c.is_ascii_lowercase();
+    let (first, last) = (KIND[usize::from(b[0])], KIND[usize::from(b[n - 1])]);
+    let (mut inner, mut every, mut camel, mut prev) = (0u8, first & last, 0u8, first);
+    for &c in &b[1..n - 1] {
+        let k = KIND[usize::from(c)];
+        inner |= k;
+        every &= k;
+        camel |= (prev << 1) & k;
+        prev = k;
     }
-    if digits == n {
+    camel |= (prev << 1) & last;
+    let any = first | inner | last;
+    if every & K_DIGIT != 0 {
         // two-digit numbers are weak evidence: see `is_weak`
-        return n >= 2;
+        return true;
     }
-    if inner_punct {
+    if inner & K_PUNCT != 0 {
         // `e.g`, `a.b` and the like are too short to mean anything
-        return n >= 5 || digits > 0;
+        return n >= 5 || any & K_DIGIT != 0;
     }
-    if digits > 0 && alpha > 0 {
+    if any & K_DIGIT != 0 && any & (K_LOWER | K_UPPER) != 0 {
         return true;
     }
-    if camel && n >= 5 {
+    if camel & K_UPPER != 0 && n >= 5 {
         return true;
     }
-    if upper == alpha && alpha == n {
+    if every & K_UPPER != 0 {
         return n >= 8;
     }
-    if high {
+    if any & K_HIGH != 0 {
         return n >= 6;
     }
     n >= 12
@@ -163,6 +200,11 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
             }
             continue;
         }
+        if i - start < 5 && class & DIGIT == 0 {
+            // under five bytes without a digit: neither the token nor any part of it
+            // is distinctive (see `distinctive`)
+            continue;
+        }
         let Some(raw) = text.get(start..i) else {
             continue;
         };
@@ -179,7 +221,16 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
         let Some(tok) = raw.get(lead..rb.len() - tail) else {
             continue;
         };
-        if distinctive(tok) {
+        // a digit and a letter make any token of three bytes or more distinctive, and
+        // letters alone any of twelve or more (the rules of `distinctive`, which need
+        // not scan it then)
+        let letters = class & (LOWER | UPPER) != 0;
+        let known = if class & DIGIT != 0 && letters {
+            tok.len() >= 3
+        } else {
+            class & !(LOWER | UPPER) == 0 && tok.len() >= 12
+        };
+        if tok.len() <= 256 && (known || distinctive(tok)) {
             f(token_hash(tok.as_bytes()), tok);
         }
         if class & SEP == 0 {
@@ -343,11 +394,11 @@ mod tests {
 
     #[test]
     fn one_pass_distinctive_matches_the_reference() {
-        // every string of up to 4 bytes over a mixed alphabet, plus longer shapes
+        // every string of up to 6 pieces over a mixed alphabet, plus longer shapes
         let alphabet = ["a", "Z", "7", ".", "_", "/", "é", " ", "-"];
         let mut all: Vec<String> = vec![String::new()];
         let mut frontier = all.clone();
-        for _ in 0..4 {
+        for _ in 0..6 {
             let next: Vec<String> = frontier
                 .iter()
                 .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))

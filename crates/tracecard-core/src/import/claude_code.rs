@@ -1149,33 +1149,39 @@ impl<'s> Builder<'s> {
             st.error = Some("API error message".into());
         }
         for bl in blocks {
-            let (piece, chars, text_part) = match bl {
-                Value::String(s) => (s.clone(), s.chars().count(), Some(s.as_str())),
-                _ => match a.str(bl, "type")? {
-                    Some("text") => {
-                        let t = a.str(bl, "text")?.unwrap_or_default();
-                        (t.to_string(), t.chars().count(), Some(t))
-                    }
-                    Some("thinking") => {
-                        let t = a.str(bl, "thinking")?.unwrap_or_default();
-                        (t.to_string(), t.chars().count(), None)
-                    }
-                    Some("redacted_thinking") => (String::new(), 0, None),
-                    Some("tool_use") | Some("server_tool_use") => {
-                        let name = a.str(bl, "name")?.unwrap_or("unknown").to_string();
-                        let id = a.str(bl, "id")?.map(str::to_string);
-                        let args = bl
-                            .get("input")
-                            .map(|i| i.to_string())
-                            .unwrap_or_else(|| "{}".into());
-                        let chars = args.chars().count();
-                        let piece = format!("{name}({args})");
-                        self.tool_use(si, rec, step_id, &name, id, bl.get("input"), &args)?;
-                        (piece, chars, None)
-                    }
-                    _ => (String::new(), 0, None),
-                },
-            };
+            // the piece this block adds to the call's output (built only when kept)
+            let (piece, chars, text_part): (std::borrow::Cow<'_, str>, usize, Option<&str>) =
+                match bl {
+                    Value::String(s) => (s.as_str().into(), s.chars().count(), Some(s.as_str())),
+                    _ => match a.str(bl, "type")? {
+                        Some("text") => {
+                            let t = a.str(bl, "text")?.unwrap_or_default();
+                            (t.into(), t.chars().count(), Some(t))
+                        }
+                        Some("thinking") => {
+                            let t = a.str(bl, "thinking")?.unwrap_or_default();
+                            (t.into(), t.chars().count(), None)
+                        }
+                        Some("redacted_thinking") => ("".into(), 0, None),
+                        Some("tool_use") | Some("server_tool_use") => {
+                            let name = a.str(bl, "name")?.unwrap_or("unknown").to_string();
+                            let id = a.str(bl, "id")?.map(str::to_string);
+                            let args = bl
+                                .get("input")
+                                .map(|i| i.to_string())
+                                .unwrap_or_else(|| "{}".into());
+                            let chars = args.chars().count();
+                            let piece = if keep {
+                                format!("{name}({args})").into()
+                            } else {
+                                "".into()
+                            };
+                            self.tool_use(si, rec, step_id, &name, id, bl.get("input"), &args)?;
+                            (piece, chars, None)
+                        }
+                        _ => ("".into(), 0, None),
+                    },
+                };
             let mut final_text = None;
             if let Some(m) = self.by_msg.get_mut(&msg_id) {
                 m.chars += chars;
@@ -1194,7 +1200,9 @@ impl<'s> Builder<'s> {
             {
                 ag.last_text_llm = Some(step_id);
             }
-            if !piece.is_empty()
+            // (the cost-only path keeps no output: nothing to build)
+            if keep
+                && !piece.is_empty()
                 && let Some(st) = self.trace.step_mut(step_id)
             {
                 let mut s = st.output.take().and_then(|c| c.text).unwrap_or_default();
@@ -1303,7 +1311,7 @@ impl<'s> Builder<'s> {
             };
             let denial = denial_of(v, is_err, &text);
             if let Some(st) = self.trace.step_mut(step) {
-                st.output = Some(kept(keep, text.clone()));
+                st.output = Some(kept(keep, text.as_str()));
                 st.ended_at = rec.ts;
                 if let Some(d) = &denial {
                     st.status = StepStatus::Denied;

@@ -100,15 +100,60 @@ impl J {
 }
 
 impl fmt::Display for J {
-    /// Compact JSON, as `serde_json::Value`'s `Display`.
+    /// Compact JSON, as `serde_json::Value`'s `Display` (object keys sorted, the
+    /// last duplicate winning), written straight from the pairs: no `Value` built.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            J::String(s) => fmt::Display::fmt(&Value::String(s.clone()), f),
+            J::String(s) => serde_json::to_writer(FmtWriter(f), s).map_err(|_| fmt::Error),
             J::Null => f.write_str("null"),
             J::Bool(b) => write!(f, "{b}"),
             J::Number(n) => write!(f, "{n}"),
-            other => fmt::Display::fmt(&other.to_value(), f),
+            J::Array(a) => {
+                f.write_str("[")?;
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    fmt::Display::fmt(x, f)?;
+                }
+                f.write_str("]")
+            }
+            J::Object(m) => {
+                let mut pairs: Vec<(&str, &J)> = m.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+                // stable: duplicates keep their input order, and the last one is kept
+                pairs.sort_by(|a, b| a.0.cmp(b.0));
+                f.write_str("{")?;
+                let mut first = true;
+                for (i, (k, v)) in pairs.iter().enumerate() {
+                    if pairs.get(i + 1).is_some_and(|next| next.0 == *k) {
+                        continue;
+                    }
+                    if !first {
+                        f.write_str(",")?;
+                    }
+                    first = false;
+                    serde_json::to_writer(FmtWriter(f), k).map_err(|_| fmt::Error)?;
+                    f.write_str(":")?;
+                    fmt::Display::fmt(*v, f)?;
+                }
+                f.write_str("}")
+            }
         }
+    }
+}
+
+/// `io::Write` onto a `fmt::Formatter`, for serde_json's string escaping (it
+/// writes whole UTF-8 runs and ASCII escapes, so every chunk is valid UTF-8).
+struct FmtWriter<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl std::io::Write for FmtWriter<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let s = std::str::from_utf8(buf).map_err(std::io::Error::other)?;
+        self.0.write_str(s).map_err(std::io::Error::other)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -550,6 +595,12 @@ mod tests {
         for line in &lines {
             let whole = parse_record(line).unwrap();
             assert_eq!(head_of(&whole), parse_head(line).unwrap(), "{line}");
+            // rendering: as `serde_json::Value` renders the same text
+            let mut de = serde_json::Deserializer::from_str(line);
+            let all = Whole.deserialize(&mut de).unwrap();
+            let want: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(all.to_string(), want.to_string(), "{line}");
+            assert_eq!(whole.to_string(), whole.to_value().to_string(), "{line}");
         }
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
             assert!(real > 1000, "only {real} fixture lines");
@@ -563,6 +614,7 @@ mod tests {
             r#"[1e300, 18446744073709551615, -9223372036854775808, "é\u0000"]"#,
             r#""plain""#,
             "0.1",
+            r#"{"z\"q":{"b":[{"y":1,"x":2,"y":3}],"a":"\u0001\t\u001f\u007f é 𝄞"},"é":1,"e":2,"E":3,"":null,"a b":false}"#,
         ] {
             let want: Value = serde_json::from_str(s).unwrap();
             let mut de = serde_json::Deserializer::from_str(s);
