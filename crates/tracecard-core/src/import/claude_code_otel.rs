@@ -349,7 +349,7 @@ pub(crate) fn is_telemetry_file(path: &Path) -> bool {
         return false;
     };
     let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    sniff(path, &String::from_utf8_lossy(b))
+    sniff(path, &crate::import::lossy(b))
 }
 
 /// Import a telemetry file together with the other Claude Code telemetry files of

@@ -157,119 +157,178 @@ impl std::io::Write for FmtWriter<'_, '_> {
     }
 }
 
-/// Keys Claude Code writes often enough to be worth not allocating.
+/// Keys Claude Code writes often enough to be worth not allocating (the common
+/// content keys and every [`RECORD`] field): a `match`, which compiles to a switch
+/// on the length, where a list scan compared the key with every entry.
+fn static_key(k: &str) -> Option<&'static str> {
+    Some(match k {
+        "type" => "type",
+        "text" => "text",
+        "thinking" => "thinking",
+        "signature" => "signature",
+        "name" => "name",
+        "id" => "id",
+        "input" => "input",
+        "tool_use_id" => "tool_use_id",
+        "content" => "content",
+        "is_error" => "is_error",
+        "model" => "model",
+        "usage" => "usage",
+        "stop_reason" => "stop_reason",
+        "input_tokens" => "input_tokens",
+        "output_tokens" => "output_tokens",
+        "cache_read_input_tokens" => "cache_read_input_tokens",
+        "cache_creation_input_tokens" => "cache_creation_input_tokens",
+        "cache_creation" => "cache_creation",
+        "ephemeral_5m_input_tokens" => "ephemeral_5m_input_tokens",
+        "ephemeral_1h_input_tokens" => "ephemeral_1h_input_tokens",
+        "service_tier" => "service_tier",
+        "server_tool_use" => "server_tool_use",
+        "web_search_requests" => "web_search_requests",
+        "web_fetch_requests" => "web_fetch_requests",
+        "inference_geo" => "inference_geo",
+        "iterations" => "iterations",
+        "speed" => "speed",
+        "file_path" => "file_path",
+        "command" => "command",
+        "description" => "description",
+        "pattern" => "pattern",
+        "path" => "path",
+        "old_string" => "old_string",
+        "new_string" => "new_string",
+        "replace_all" => "replace_all",
+        "prompt" => "prompt",
+        "subagent_type" => "subagent_type",
+        "timeout" => "timeout",
+        "limit" => "limit",
+        "offset" => "offset",
+        "todos" => "todos",
+        "status" => "status",
+        "activeForm" => "activeForm",
+        "source" => "source",
+        "media_type" => "media_type",
+        "data" => "data",
+        "kind" => "kind",
+        "trigger" => "trigger",
+        "preTokens" => "preTokens",
+        "decision" => "decision",
+        "reasonType" => "reasonType",
+        "reasonCode" => "reasonCode",
+        "agentId" => "agentId",
+        "message" => "message",
+        "uuid" => "uuid",
+        "timestamp" => "timestamp",
+        "toolUseResult" => "toolUseResult",
+        "subtype" => "subtype",
+        "parentUuid" => "parentUuid",
+        "isSidechain" => "isSidechain",
+        "cwd" => "cwd",
+        "version" => "version",
+        "gitBranch" => "gitBranch",
+        "sessionId" => "sessionId",
+        "summary" => "summary",
+        "totalCostUSD" => "totalCostUSD",
+        "requestId" => "requestId",
+        "isApiErrorMessage" => "isApiErrorMessage",
+        "origin" => "origin",
+        "isMeta" => "isMeta",
+        "isCompactSummary" => "isCompactSummary",
+        "compactMetadata" => "compactMetadata",
+        "toolDenialKind" => "toolDenialKind",
+        "permissionDecision" => "permissionDecision",
+        "parentToolUseID" => "parentToolUseID",
+        _ => return None,
+    })
+}
+
+/// An object key: static when [`static_key`] knows it, owned otherwise.
 fn key(k: &str) -> Key {
-    const COMMON: &[&str] = &[
-        "type",
-        "text",
-        "thinking",
-        "signature",
-        "name",
-        "id",
-        "input",
-        "tool_use_id",
-        "content",
-        "is_error",
-        "model",
-        "usage",
-        "stop_reason",
-        "input_tokens",
-        "output_tokens",
-        "cache_read_input_tokens",
-        "cache_creation_input_tokens",
-        "cache_creation",
-        "ephemeral_5m_input_tokens",
-        "ephemeral_1h_input_tokens",
-        "service_tier",
-        "server_tool_use",
-        "web_search_requests",
-        "web_fetch_requests",
-        "inference_geo",
-        "iterations",
-        "speed",
-        "file_path",
-        "command",
-        "description",
-        "pattern",
-        "path",
-        "old_string",
-        "new_string",
-        "replace_all",
-        "prompt",
-        "subagent_type",
-        "timeout",
-        "limit",
-        "offset",
-        "todos",
-        "status",
-        "activeForm",
-        "source",
-        "media_type",
-        "data",
-        "kind",
-        "trigger",
-        "preTokens",
-        "decision",
-        "reasonType",
-        "reasonCode",
-        "agentId",
-        "message",
-        "uuid",
-        "timestamp",
-    ];
-    match COMMON.iter().find(|c| **c == k) {
+    match static_key(k) {
         Some(c) => Cow::Borrowed(c),
-        None => match RECORD.iter().find(|c| **c == k) {
-            Some(c) => Cow::Borrowed(c),
-            None => Cow::Owned(k.to_owned()),
-        },
+        None => Cow::Owned(k.to_owned()),
     }
 }
 
-/// Top-level record fields the importer reads (`message`, `data` and
-/// `toolUseResult` are pruned further).
-pub(crate) const RECORD: &[&str] = &[
-    "message",
-    "toolUseResult",
-    "data",
-    "type",
-    "subtype",
-    "uuid",
-    "parentUuid",
-    "isSidechain",
-    "timestamp",
-    "cwd",
-    "version",
-    "gitBranch",
-    "sessionId",
-    "summary",
-    "totalCostUSD",
-    "requestId",
-    "isApiErrorMessage",
-    "origin",
-    "isMeta",
-    "isCompactSummary",
-    "compactMetadata",
-    "toolDenialKind",
-    "permissionDecision",
-    "parentToolUseID",
-];
-/// Fields of `message` the importer reads.
-const MESSAGE: &[&str] = &["model", "id", "content", "usage", "stop_reason"];
-/// Fields of a `usage` object the importer reads.
-const USAGE: &[&str] = &[
-    "input_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "output_tokens",
-    "cache_creation",
-];
-/// Fields of `usage.cache_creation` the importer reads.
-const CACHE_CREATION: &[&str] = &["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"];
-/// Fields of `toolUseResult` the importer reads.
-const TOOL_USE_RESULT: &[&str] = &["agentId", "isAsync", "status", "backgroundTaskId", "usage"];
-/// Fields of `progress.data` the importer reads.
-const PROGRESS_DATA: &[&str] = &["type", "agentId", "message"];
+/// A set of object fields to keep: the list, and a `match` over it (compiled to a
+/// switch on the length; a list scan compared every key of every record with
+/// every entry).
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    /// The field names.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the tests check `find` against it")
+    )]
+    pub(crate) list: &'static [&'static str],
+    /// The static name of a field in [`Fields::list`].
+    find: fn(&str) -> Option<&'static str>,
+}
+
+/// No fields.
+const NO_FIELDS: Fields = Fields {
+    list: &[],
+    find: |_| None,
+};
+
+macro_rules! fields {
+    ($($(#[$doc:meta])* $vis:vis $name:ident = [$($k:literal),* $(,)?])*) => {$(
+        $(#[$doc])*
+        $vis const $name: Fields = Fields {
+            list: &[$($k),*],
+            find: |k| match k {
+                $($k => Some($k),)*
+                _ => None,
+            },
+        };
+    )*};
+}
+
+fields! {
+    /// Top-level record fields the importer reads (`message`, `data` and
+    /// `toolUseResult` are pruned further).
+    pub(crate) RECORD = [
+        "message",
+        "toolUseResult",
+        "data",
+        "type",
+        "subtype",
+        "uuid",
+        "parentUuid",
+        "isSidechain",
+        "timestamp",
+        "cwd",
+        "version",
+        "gitBranch",
+        "sessionId",
+        "summary",
+        "totalCostUSD",
+        "requestId",
+        "isApiErrorMessage",
+        "origin",
+        "isMeta",
+        "isCompactSummary",
+        "compactMetadata",
+        "toolDenialKind",
+        "permissionDecision",
+        "parentToolUseID",
+    ]
+    /// Fields of `message` the importer reads.
+    MESSAGE = ["model", "id", "content", "usage", "stop_reason"]
+    /// Fields of a `usage` object the importer reads.
+    USAGE = [
+        "input_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "output_tokens",
+        "cache_creation",
+    ]
+    /// Fields of `usage.cache_creation` the importer reads.
+    CACHE_CREATION = ["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"]
+    /// Fields of `toolUseResult` the importer reads.
+    TOOL_USE_RESULT = ["agentId", "isAsync", "status", "backgroundTaskId", "usage"]
+    /// Fields of `progress.data` the importer reads.
+    PROGRESS_DATA = ["type", "agentId", "message"]
+}
 
 /// Parse one line: a record object pruned to what the importer reads; any other
 /// JSON value is kept whole (the importer reports it).
@@ -356,7 +415,7 @@ impl<'de> Visitor<'de> for Check {
         f.write_str("any JSON value")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
-        while m.next_key_seed(KeySeed(Some(&[])))?.is_some() {
+        while m.next_key_seed(KeySeed(Some(NO_FIELDS)))?.is_some() {
             m.next_value_seed(Check)?;
         }
         Ok(())
@@ -401,7 +460,7 @@ enum Nested {
 /// An object key, `None` when it is not among the `.0` kept ones (no allocation
 /// for skipped and common keys).
 #[derive(Clone, Copy)]
-struct KeySeed(Option<&'static [&'static str]>);
+struct KeySeed(Option<Fields>);
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Option<Key>;
@@ -417,7 +476,7 @@ impl<'de> Visitor<'de> for KeySeed {
     }
     fn visit_str<E>(self, k: &str) -> Result<Option<Key>, E> {
         Ok(match self.0 {
-            Some(keep) => keep.iter().find(|c| **c == k).map(|c| Cow::Borrowed(*c)),
+            Some(keep) => (keep.find)(k).map(Cow::Borrowed),
             None => Some(key(k)),
         })
     }
@@ -439,7 +498,7 @@ impl<'de> DeserializeSeed<'de> for Whole {
 /// `null` (read only when it is an object). `.2`: how kept fields are pruned.
 /// `.3`: head mode ([`parse_head`]): records keep only their [`HEAD`] fields.
 #[derive(Clone, Copy)]
-struct Pick(Option<&'static [&'static str]>, bool, Option<Nested>, bool);
+struct Pick(Option<Fields>, bool, Option<Nested>, bool);
 
 impl<'de> DeserializeSeed<'de> for Pick {
     type Value = J;
@@ -605,6 +664,33 @@ mod tests {
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
             assert!(real > 1000, "only {real} fixture lines");
         }
+    }
+
+    #[test]
+    fn every_record_field_is_a_static_key() {
+        for f in [
+            RECORD,
+            MESSAGE,
+            USAGE,
+            CACHE_CREATION,
+            TOOL_USE_RESULT,
+            PROGRESS_DATA,
+        ] {
+            for k in f.list {
+                assert_eq!((f.find)(k), Some(*k));
+            }
+        }
+        for k in RECORD
+            .list
+            .iter()
+            .chain(MESSAGE.list)
+            .chain(USAGE.list)
+            .chain(CACHE_CREATION.list)
+        {
+            assert_eq!(static_key(k), Some(*k));
+        }
+        assert_eq!(static_key("somethingElse"), None);
+        assert!(matches!(key("somethingElse"), Cow::Owned(_)));
     }
 
     #[test]

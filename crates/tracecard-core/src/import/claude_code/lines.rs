@@ -255,7 +255,8 @@ impl Reader<'_> {
             bytes = &bytes[3..];
             skip = 3;
         }
-        let line = match std::str::from_utf8(bytes) {
+        // SIMD validation (the `compat` flavour reports where it failed, as std)
+        let line = match simdutf8::compat::from_utf8(bytes) {
             Ok(s) => s,
             // only an incomplete character at the very end of the input: keep what precedes it
             Err(e) if !terminated && e.error_len().is_none() => {
