@@ -444,11 +444,31 @@ impl<'s> Builder<'s> {
         let Some((path, lines)) = self.files.get_mut(slot.file) else {
             return Ok(Value::Null);
         };
+        if slot.mirror {
+            // the line is also read as itself: leave its record for that
+            if let Some(m) = lines
+                .peek(slot.line)
+                .and_then(|v| v.get("data")?.get("message"))
+            {
+                return Ok(m.clone());
+            }
+        }
         let v = lines.load(path, slot.line, slot.off, slot.len)?;
         if !slot.mirror {
             return Ok(v);
         }
         Ok(take(take(v, "data"), "message"))
+    }
+
+    /// Hand the record of `slot` back after a look at it (see [`Lines::put_back`]).
+    fn put_back(&mut self, slot: &Slot, v: Value) {
+        if slot.mirror {
+            // `v` is only the mirrored record, not the line's
+            return;
+        }
+        if let Some((_, lines)) = self.files.get_mut(slot.file) {
+            lines.put_back(slot.line, v);
+        }
     }
 
     fn add_stream(
@@ -498,10 +518,9 @@ impl<'s> Builder<'s> {
                 let ty = a.str(v, "type")?;
                 if ty == Some("user") {
                     // the head has no `message`: read the whole record (one per sub-agent)
+                    let slot = Slot::of(fi, l, None, false);
                     let full = match v.get("toolUseResult").filter(|t| t.is_object()) {
-                        Some(tur) if a.str(tur, "agentId")?.is_some() => {
-                            Some(self.load(&Slot::of(fi, l, None, false))?)
-                        }
+                        Some(tur) if a.str(tur, "agentId")?.is_some() => Some(self.load(&slot)?),
                         _ => None,
                     };
                     if let Some(v) = &full
@@ -519,6 +538,9 @@ impl<'s> Builder<'s> {
                                     .or_insert_with(|| id.to_string());
                             }
                         }
+                    }
+                    if let Some(v) = full {
+                        self.put_back(&slot, v);
                     }
                 } else if ty == Some("progress") {
                     let Some(data) = v.get("data").filter(|d| d.is_object()) else {
@@ -679,46 +701,51 @@ impl<'s> Builder<'s> {
         let mut cands: Vec<Cand> = Vec::new();
         let mut result_ts: HashMap<String, Option<Timestamp>> = HashMap::default();
         for l in main {
-            // whole records (1.0.x sessions with inlined sub-agents only)
-            let full = self.load(&Slot::of(0, l, None, false))?;
-            let (line, v) = (&l.no, &full);
-            let a = at(path, *line);
-            let ty = a.str(v, "type")?;
-            let Some(msg) = v.get("message").filter(|m| m.is_object()) else {
-                continue;
-            };
-            let Some(Value::Array(blocks)) = msg.get("content") else {
-                continue;
-            };
-            for bl in blocks {
-                let bt = bl.get("type").and_then(Value::as_str);
-                if ty == Some("assistant") && bt == Some("tool_use") {
-                    let name = a.str(bl, "name")?.unwrap_or_default();
-                    if is_spawn_tool(name) {
-                        let prompt = bl
-                            .get("input")
-                            .and_then(|i| i.get("prompt"))
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .trim()
-                            .to_string();
-                        let chain = a.str(v, "uuid")?.and_then(|u| chain_of.get(u).copied());
-                        cands.push(Cand {
-                            id: a.str(bl, "id")?.unwrap_or_default().to_string(),
-                            prompt,
-                            ts: a.time(v, "timestamp")?,
-                            chain,
-                            result_ts: None,
-                            used: false,
-                        });
+            // whole records (1.0.x sessions with inlined sub-agents only), handed
+            // back for the streams to read
+            let slot = Slot::of(0, l, None, false);
+            let full = self.load(&slot)?;
+            'rec: {
+                let (line, v) = (&l.no, &full);
+                let a = at(path, *line);
+                let ty = a.str(v, "type")?;
+                let Some(msg) = v.get("message").filter(|m| m.is_object()) else {
+                    break 'rec;
+                };
+                let Some(Value::Array(blocks)) = msg.get("content") else {
+                    break 'rec;
+                };
+                for bl in blocks {
+                    let bt = bl.get("type").and_then(Value::as_str);
+                    if ty == Some("assistant") && bt == Some("tool_use") {
+                        let name = a.str(bl, "name")?.unwrap_or_default();
+                        if is_spawn_tool(name) {
+                            let prompt = bl
+                                .get("input")
+                                .and_then(|i| i.get("prompt"))
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .trim()
+                                .to_string();
+                            let chain = a.str(v, "uuid")?.and_then(|u| chain_of.get(u).copied());
+                            cands.push(Cand {
+                                id: a.str(bl, "id")?.unwrap_or_default().to_string(),
+                                prompt,
+                                ts: a.time(v, "timestamp")?,
+                                chain,
+                                result_ts: None,
+                                used: false,
+                            });
+                        }
+                    } else if ty == Some("user")
+                        && bt == Some("tool_result")
+                        && let Some(id) = a.str(bl, "tool_use_id")?
+                    {
+                        result_ts.insert(id.to_string(), a.time(v, "timestamp")?);
                     }
-                } else if ty == Some("user")
-                    && bt == Some("tool_result")
-                    && let Some(id) = a.str(bl, "tool_use_id")?
-                {
-                    result_ts.insert(id.to_string(), a.time(v, "timestamp")?);
                 }
             }
+            self.put_back(&slot, full);
         }
         for c in &mut cands {
             c.result_ts = result_ts.get(&c.id).copied().flatten();
@@ -733,6 +760,7 @@ impl<'s> Builder<'s> {
                 .and_then(|m| m.get("content"))
                 .map(plain_text)
                 .unwrap_or_default();
+            self.put_back(&first, first_v);
             let root_text = root_text.trim();
             let start = first.ts;
             let before = |c: &Cand| match (c.ts, start) {

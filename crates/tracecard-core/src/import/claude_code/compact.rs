@@ -104,7 +104,7 @@ impl fmt::Display for J {
     /// last duplicate winning), written straight from the pairs: no `Value` built.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            J::String(s) => serde_json::to_writer(FmtWriter(f), s).map_err(|_| fmt::Error),
+            J::String(s) => write_json_str(f, s),
             J::Null => f.write_str("null"),
             J::Bool(b) => write!(f, "{b}"),
             J::Number(n) => write!(f, "{n}"),
@@ -132,7 +132,7 @@ impl fmt::Display for J {
                         f.write_str(",")?;
                     }
                     first = false;
-                    serde_json::to_writer(FmtWriter(f), k).map_err(|_| fmt::Error)?;
+                    write_json_str(f, k)?;
                     f.write_str(":")?;
                     fmt::Display::fmt(*v, f)?;
                 }
@@ -142,19 +142,44 @@ impl fmt::Display for J {
     }
 }
 
-/// `io::Write` onto a `fmt::Formatter`, for serde_json's string escaping (it
-/// writes whole UTF-8 runs and ASCII escapes, so every chunk is valid UTF-8).
-struct FmtWriter<'a, 'b>(&'a mut fmt::Formatter<'b>);
-
-impl std::io::Write for FmtWriter<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let s = std::str::from_utf8(buf).map_err(std::io::Error::other)?;
-        self.0.write_str(s).map_err(std::io::Error::other)?;
-        Ok(buf.len())
+/// Write `s` as a JSON string the way serde_json does: `"` and `\\` escaped,
+/// `\b \f \n \r \t` for those controls, `\u00xx` for the other ones below 0x20,
+/// everything else as it is (runs between escapes are written as slices).
+fn write_json_str(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    f.write_str("\"")?;
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // `start` and `i` sit next to ASCII bytes: always char boundaries
+        f.write_str(s.get(start..i).ok_or(fmt::Error)?)?;
+        if esc.is_empty() {
+            let u = [
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ];
+            f.write_str(std::str::from_utf8(&u).map_err(|_| fmt::Error)?)?;
+        } else {
+            f.write_str(esc)?;
+        }
+        start = i + 1;
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    f.write_str(s.get(start..).ok_or(fmt::Error)?)?;
+    f.write_str("\"")
 }
 
 /// Keys Claude Code writes often enough to be worth not allocating (the common
@@ -663,6 +688,16 @@ mod tests {
         }
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
             assert!(real > 1000, "only {real} fixture lines");
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("é𝄞\u{2028}\u{7f}\\\"end");
+        for s in [all.as_str(), "", "\"", "a\u{1}b", "\u{1f}", "plain"] {
+            let got = J::String(s.to_owned()).to_string();
+            assert_eq!(got, serde_json::to_string(s).unwrap(), "{s:?}");
         }
     }
 

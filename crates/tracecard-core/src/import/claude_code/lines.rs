@@ -137,6 +137,20 @@ pub(crate) struct Lines<'s> {
 }
 
 impl Lines<'_> {
+    /// The record of line `no` kept by the first pass, when it is still there.
+    pub(crate) fn peek(&self, no: u64) -> Option<&J> {
+        let i = self.records.binary_search_by_key(&no, |r| r.0).ok()?;
+        self.records[i].1.as_ref()
+    }
+
+    /// Hand a record taken with [`Lines::load`] back, for a later `load` of the
+    /// same line (without it, that load parses the line again).
+    pub(crate) fn put_back(&mut self, no: u64, rec: J) {
+        if let Ok(i) = self.records.binary_search_by_key(&no, |r| r.0) {
+            self.records[i].1.get_or_insert(rec);
+        }
+    }
+
     /// The whole (pruned) record of the line `no` at `off`/`len`, read again.
     /// The line parsed in the first pass, so an error here means the file changed
     /// in between: it names the line.
