@@ -1194,11 +1194,16 @@ impl<'s> Builder<'s> {
                         Some("tool_use") | Some("server_tool_use") => {
                             let name = a.str(bl, "name")?.unwrap_or("unknown").to_string();
                             let id = a.str(bl, "id")?.map(str::to_string);
-                            let args = bl
-                                .get("input")
-                                .map(|i| i.to_string())
-                                .unwrap_or_else(|| "{}".into());
-                            let chars = args.chars().count();
+                            // the cost-only path needs only the arguments' size
+                            let args = match bl.get("input") {
+                                Some(i) if keep => i.to_string(),
+                                Some(_) => String::new(),
+                                None => "{}".into(),
+                            };
+                            let chars = match bl.get("input") {
+                                Some(i) if !keep => i.rendered_chars(),
+                                _ => args.chars().count(),
+                            };
                             let piece = if keep {
                                 format!("{name}({args})").into()
                             } else {

@@ -142,6 +142,54 @@ impl fmt::Display for J {
     }
 }
 
+impl J {
+    /// How many characters `self.to_string()` has, without rendering it (the
+    /// cost-only path needs only the size of a tool call's arguments).
+    pub(crate) fn rendered_chars(&self) -> usize {
+        match self {
+            J::Null => 4,
+            J::Bool(b) => {
+                if *b {
+                    4
+                } else {
+                    5
+                }
+            }
+            J::Number(n) => n.to_string().len(),
+            J::String(s) => string_chars(s),
+            J::Array(a) => {
+                2 + a.len().saturating_sub(1) + a.iter().map(J::rendered_chars).sum::<usize>()
+            }
+            J::Object(m) => {
+                // the last of duplicate keys is rendered, once
+                let mut n = 2;
+                let mut kept = 0usize;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if m[i + 1..].iter().any(|(later, _)| later == k) {
+                        continue;
+                    }
+                    kept += 1;
+                    n += string_chars(k) + 1 + v.rendered_chars();
+                }
+                n + kept.saturating_sub(1)
+            }
+        }
+    }
+}
+
+/// Characters of `s` rendered as a JSON string by [`write_json_str`].
+fn string_chars(s: &str) -> usize {
+    let extra: usize = s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' => 1,
+            0..=0x1f => 5,
+            _ => 0,
+        })
+        .sum();
+    2 + s.chars().count() + extra
+}
+
 /// Write `s` as a JSON string the way serde_json does: `"` and `\\` escaped,
 /// `\b \f \n \r \t` for those controls, `\u00xx` for the other ones below 0x20,
 /// everything else as it is (runs between escapes are written as slices).
@@ -684,6 +732,15 @@ mod tests {
             let all = Whole.deserialize(&mut de).unwrap();
             let want: Value = serde_json::from_str(line).unwrap();
             assert_eq!(all.to_string(), want.to_string(), "{line}");
+            let mut stack = vec![&all];
+            while let Some(v) = stack.pop() {
+                assert_eq!(v.rendered_chars(), v.to_string().chars().count(), "{v}");
+                match v {
+                    J::Array(a) => stack.extend(a),
+                    J::Object(m) => stack.extend(m.iter().map(|(_, x)| x)),
+                    _ => {}
+                }
+            }
             assert_eq!(whole.to_string(), whole.to_value().to_string(), "{line}");
         }
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
@@ -696,8 +753,10 @@ mod tests {
         let mut all: String = (0u8..0x80).map(char::from).collect();
         all.push_str("é𝄞\u{2028}\u{7f}\\\"end");
         for s in [all.as_str(), "", "\"", "a\u{1}b", "\u{1f}", "plain"] {
-            let got = J::String(s.to_owned()).to_string();
+            let j = J::String(s.to_owned());
+            let got = j.to_string();
             assert_eq!(got, serde_json::to_string(s).unwrap(), "{s:?}");
+            assert_eq!(j.rendered_chars(), got.chars().count(), "{s:?}");
         }
     }
 
