@@ -211,9 +211,11 @@ impl Lines<'_> {
     }
 }
 
-/// Byte-identical lines are counted once (as every JSONL reader does), here by a
-/// 128-bit hash of the line under two per-process random seeds, since the line
-/// itself is not kept: two different lines share a hash with odds of about 2⁻¹²⁸.
+/// Byte-identical lines are counted once (as every JSONL reader does). When the
+/// whole input is in memory ([`read_whole`]) a 64-bit hash finds the candidate and
+/// the bytes decide; otherwise the line itself is not kept, and a 128-bit hash
+/// under two per-process random seeds decides: two different lines share it with
+/// odds of about 2⁻¹²⁸.
 #[derive(Default)]
 struct Dedup {
     seeds: (
@@ -221,11 +223,35 @@ struct Dedup {
         foldhash::quality::RandomState,
     ),
     first: std::collections::HashMap<u128, u64, foldhash::fast::RandomState>,
+    /// In-memory inputs: hash -> (line number, offset, length) of its first line.
+    at: std::collections::HashMap<u64, (u64, usize, usize), foldhash::fast::RandomState>,
 }
 
 impl Dedup {
-    fn check(&mut self, path: &Path, line_no: u64, line: &str) -> Option<Warning> {
+    /// `off`: where `line` starts in `whole`, the whole input when it is in memory.
+    fn check(
+        &mut self,
+        path: &Path,
+        line_no: u64,
+        line: &str,
+        off: u64,
+        whole: Option<&[u8]>,
+    ) -> Option<Warning> {
         let line = line.trim_end_matches('\r');
+        if let (Some(whole), Ok(off)) = (whole, usize::try_from(off)) {
+            return match self.at.entry(self.seeds.0.hash_one(line)) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let (first, o, n) = *e.get();
+                    // a different line with the same hash (2⁻⁶⁴) is kept
+                    (whole.get(o..o.saturating_add(n)) == Some(line.as_bytes()))
+                        .then(|| crate::import::repeated_line_warning(path, line_no, first))
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((line_no, off, line.len()));
+                    None
+                }
+            };
+        }
         let h = (u128::from(self.seeds.0.hash_one(line)) << 64)
             | u128::from(self.seeds.1.hash_one(line));
         match self.first.entry(h) {
@@ -242,6 +268,8 @@ impl Dedup {
 
 /// State of the first pass over one input.
 struct Reader<'p> {
+    /// The whole input, when it is in memory ([`read_whole`]).
+    whole: Option<&'p [u8]>,
     path: &'p Path,
     out: Lines<'static>,
     seen: Dedup,
@@ -293,7 +321,10 @@ impl Reader<'_> {
             return Ok(());
         }
         self.out.non_blank = true;
-        if let Some(w) = self.seen.check(path, line_no, line) {
+        if let Some(w) = self
+            .seen
+            .check(path, line_no, line, start + skip, self.whole)
+        {
             self.out.warnings.push(w);
             return Ok(());
         }
@@ -337,7 +368,7 @@ impl Reader<'_> {
 /// becomes a `truncated_line` warning; any other bad line is an error naming the
 /// line. The caller sets [`Lines::src`] for the second pass.
 pub(crate) fn read<'s>(path: &Path, r: impl BufRead) -> Result<Lines<'s>> {
-    read_lines(path, r, false)
+    read_lines(path, r, None)
 }
 
 /// One pass over an input held whole: the rules of [`read`], each record parsed
@@ -345,16 +376,19 @@ pub(crate) fn read<'s>(path: &Path, r: impl BufRead) -> Result<Lines<'s>> {
 /// fails here, as in [`read`]). The caller sets [`Lines::src`] to the same bytes,
 /// which [`Lines::load`] falls back to when a record is asked for twice.
 pub(crate) fn read_whole<'s>(path: &Path, bytes: &[u8]) -> Result<Lines<'s>> {
-    read_lines(path, bytes, true)
+    read_lines(path, bytes, Some(bytes))
 }
 
-fn read_lines<'s>(path: &Path, mut r: impl BufRead, keep: bool) -> Result<Lines<'s>> {
+/// The first pass; `whole`: the input, when it is in memory (one-pass mode:
+/// records parsed whole and kept).
+fn read_lines<'s>(path: &Path, mut r: impl BufRead, whole: Option<&[u8]>) -> Result<Lines<'s>> {
     let mut rd = Reader {
         path,
         out: Lines::default(),
         seen: Dedup::default(),
         line_no: 0,
-        keep,
+        keep: whole.is_some(),
+        whole,
     };
     let too_big = || {
         Error::parse(
@@ -569,6 +603,13 @@ mod tests {
         let mut one = read_whole(path, bytes).unwrap();
         assert_eq!(summary(&one), summary(&whole));
         assert_eq!(one.records.len(), one.lines.len());
+        let warned = |l: &Lines<'_>| {
+            l.warnings
+                .iter()
+                .map(|w| (w.code, w.line, w.message.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(warned(&one), warned(&whole), "same repeats, same words");
         for (no, off, len, _) in summary(&whole) {
             let mut w = read(path, bytes).unwrap();
             w.src = Source::Memory(bytes);
