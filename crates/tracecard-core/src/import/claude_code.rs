@@ -2032,6 +2032,27 @@ fn dedup_uuids(path: &Path, j: &mut Lines) -> Result<()> {
     Ok(())
 }
 
+/// The real Claude Code fixtures (`$TRACECARD_FIXTURES/claude-code`, else beside
+/// the workspace), for unit tests: `None` when absent, a failure under `CI=true`.
+#[cfg(test)]
+fn fixtures_dir() -> Option<PathBuf> {
+    let root = std::env::var_os("TRACECARD_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+        })
+        .join("claude-code");
+    if root.is_dir() {
+        return Some(root);
+    }
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+        "fixtures not found at {} (CI=true: they must be present)",
+        root.display()
+    );
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2044,20 +2065,9 @@ mod tests {
     /// The real Claude Code sessions (main files; their sub-agent folders are read
     /// with them). Empty outside CI when the fixtures are absent.
     fn fixture_sessions() -> Vec<PathBuf> {
-        let root = std::env::var_os("TRACECARD_FIXTURES")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
-            })
-            .join("claude-code");
-        if !root.is_dir() {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
-                "fixtures not found at {} (CI=true: they must be present)",
-                root.display()
-            );
+        let Some(root) = super::fixtures_dir() else {
             return Vec::new();
-        }
+        };
         let mut out: Vec<PathBuf> = std::fs::read_dir(&root)
             .unwrap()
             .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())

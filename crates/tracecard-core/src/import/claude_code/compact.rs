@@ -675,21 +675,9 @@ mod tests {
 
     /// Every line of the real Claude Code fixtures (CI must have them).
     fn fixture_lines() -> Vec<String> {
-        let root = std::env::var_os("TRACECARD_FIXTURES")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("../../../shared/fixtures")
-            })
-            .join("claude-code");
-        if !root.is_dir() {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
-                "fixtures not found at {} (CI=true: they must be present)",
-                root.display()
-            );
+        let Some(root) = super::super::fixtures_dir() else {
             return Vec::new();
-        }
+        };
         let mut out = Vec::new();
         let mut dirs = vec![root];
         while let Some(d) = dirs.pop() {
