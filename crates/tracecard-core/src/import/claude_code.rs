@@ -1991,7 +1991,7 @@ fn meta_tool_use_id(p: &Path) -> Option<String> {
 fn dedup_uuids(path: &Path, j: &mut Lines) -> Result<()> {
     let mut repeats: Vec<(usize, usize)> = Vec::new();
     {
-        let mut first: std::collections::HashMap<&str, usize> = Default::default();
+        let mut first: HashMap<&str, usize> = HashMap::default();
         for (i, l) in j.lines.iter().enumerate() {
             if let Some(k) = l.head.get("uuid").and_then(Value::as_str) {
                 match first.entry(k) {
@@ -2015,8 +2015,13 @@ fn dedup_uuids(path: &Path, j: &mut Lines) -> Result<()> {
             .unwrap_or_default()
             .to_owned();
         let (fa, fb) = ((a.no, a.off, a.len), (b.no, b.off, b.len));
-        let same = j.load(path, fa.0, fa.1, fa.2)?.to_value()
-            == j.load(path, fb.0, fb.1, fb.2)?.to_value();
+        let (ra, rb) = (
+            j.load(path, fa.0, fa.1, fa.2)?,
+            j.load(path, fb.0, fb.1, fb.2)?,
+        );
+        let same = ra.to_value() == rb.to_value();
+        // the kept line's record is read again by its stream
+        j.put_back(fa.0, ra);
         j.warnings.push(crate::import::repeated_id_warning(
             path, "uuid", &key, fb.0, fa.0, same,
         ));
