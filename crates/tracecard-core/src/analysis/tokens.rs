@@ -20,63 +20,10 @@ pub(crate) fn token_hash(bytes: &[u8]) -> u64 {
     STATE.hash_one(bytes)
 }
 
-/// Bytes that make up a token: ASCII letters and digits, `_ . / - : @ # $ % + ~`
-/// and every non-ASCII byte (a table: this runs once per byte of every text).
-const TOKEN_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
-            )
-            || b >= 0x80;
-        i += 1;
-    }
-    t
-};
-
-fn is_token_byte(b: u8) -> bool {
-    TOKEN_BYTE[usize::from(b)]
-}
-
-/// Byte classes the token scan accumulates (OR) to skip work on plain words.
-const LOWER: u8 = 1;
-/// `/`, `:` or `.`: the token may have components.
-const SEP: u8 = 2;
-/// Any other token byte.
-const OTHER: u8 = 4;
-/// An ASCII digit.
-const DIGIT: u8 = 8;
-/// An ASCII capital letter.
-const UPPER: u8 = 16;
-
-/// Class of a token byte (see [`TOKEN_BYTE`]).
-const BYTE_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = if b.is_ascii_lowercase() {
-            LOWER
-        } else if matches!(b, b'/' | b':' | b'.') {
-            SEP | OTHER
-        } else if b.is_ascii_digit() {
-            DIGIT
-        } else if b.is_ascii_uppercase() {
-            UPPER
-        } else {
-            OTHER
-        };
-        i += 1;
-    }
-    t
-};
-
-/// Byte kinds for [`distinctive`]: a digit, a lowercase letter, a capital, a
-/// non-ASCII byte, an inner-punctuation byte.
+/// Byte kinds, one table for the token scan and [`distinctive`]: a token is a run
+/// of bytes of any kind (ASCII letters and digits, `_ . / - : @ # $ % + ~`, every
+/// non-ASCII byte); the scan ORs the kinds of its bytes to settle plain words and
+/// the shape rules without a second look. `K_DIGIT`: an ASCII digit.
 const K_DIGIT: u8 = 1;
 /// See [`K_DIGIT`]. (`K_LOWER << 1 == K_UPPER`: a lowercase byte followed by a
 /// capital is found with one shift.)
@@ -85,10 +32,12 @@ const K_LOWER: u8 = 2;
 const K_UPPER: u8 = 4;
 /// See [`K_DIGIT`].
 const K_HIGH: u8 = 8;
-/// See [`K_DIGIT`].
+/// See [`K_DIGIT`]: inner punctuation, `_ . / - : @ # $ % + ~`.
 const K_PUNCT: u8 = 16;
+/// `/`, `:` or `.` (also [`K_PUNCT`]): the token may have components.
+const K_SEP: u8 = 32;
 
-/// Kind of each byte (see [`K_DIGIT`]).
+/// Kind of each byte (see [`K_DIGIT`]); 0: not a token byte.
 const KIND: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
@@ -106,7 +55,11 @@ const KIND: [u8; 256] = {
             b,
             b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'#' | b'$' | b'%' | b'+' | b'~'
         ) {
-            K_PUNCT
+            if matches!(b, b'/' | b':' | b'.') {
+                K_PUNCT | K_SEP
+            } else {
+                K_PUNCT
+            }
         } else {
             0
         };
@@ -114,6 +67,10 @@ const KIND: [u8; 256] = {
     }
     t
 };
+
+fn is_token_byte(b: u8) -> bool {
+    KIND[usize::from(b)] != 0
+}
 
 /// Whether `tok` (already trimmed) is distinctive enough to count as evidence.
 /// One branch-free pass over the bytes (this runs for many tokens of every text):
@@ -187,10 +144,10 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
         let start = i;
         let mut class = 0u8;
         while i < n && is_token_byte(bytes[i]) {
-            class |= BYTE_CLASS[usize::from(bytes[i])];
+            class |= KIND[usize::from(bytes[i])];
             i += 1;
         }
-        if class == LOWER {
+        if class == K_LOWER {
             // a plain lowercase word: nothing to trim, no components, distinctive
             // only when long (the last rule of `distinctive`)
             if (12..=256).contains(&(i - start)) {
@@ -200,7 +157,7 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
             }
             continue;
         }
-        if i - start < 5 && class & DIGIT == 0 {
+        if i - start < 5 && class & K_DIGIT == 0 {
             // under five bytes without a digit: neither the token nor any part of it
             // is distinctive (see `distinctive`)
             continue;
@@ -224,16 +181,16 @@ pub(crate) fn for_each_token<'a>(text: &'a str, mut f: impl FnMut(u64, &'a str))
         // a digit and a letter make any token of three bytes or more distinctive, and
         // letters alone any of twelve or more (the rules of `distinctive`, which need
         // not scan it then)
-        let letters = class & (LOWER | UPPER) != 0;
-        let known = if class & DIGIT != 0 && letters {
+        let letters = class & (K_LOWER | K_UPPER) != 0;
+        let known = if class & K_DIGIT != 0 && letters {
             tok.len() >= 3
         } else {
-            class & !(LOWER | UPPER) == 0 && tok.len() >= 12
+            class & !(K_LOWER | K_UPPER) == 0 && tok.len() >= 12
         };
         if tok.len() <= 256 && (known || distinctive(tok)) {
             f(token_hash(tok.as_bytes()), tok);
         }
-        if class & SEP == 0 {
+        if class & K_SEP == 0 {
             // no `/`, `:` or `.`: no components
             continue;
         }
