@@ -274,8 +274,6 @@ struct Reader<'p> {
     out: Lines<'static>,
     seen: Dedup,
     line_no: u64,
-    /// One-pass mode: parse each record whole and keep it.
-    keep: bool,
 }
 
 impl Reader<'_> {
@@ -328,7 +326,8 @@ impl Reader<'_> {
             self.out.warnings.push(w);
             return Ok(());
         }
-        let parsed = if self.keep {
+        // one-pass mode (the input is in memory): parse each record whole, keep it
+        let parsed = if self.whole.is_some() {
             parse_record(line).map(|rec| {
                 let head = head_of(&rec);
                 self.out.records.push((line_no, Some(rec)));
@@ -387,7 +386,6 @@ fn read_lines<'s>(path: &Path, mut r: impl BufRead, whole: Option<&[u8]>) -> Res
         out: Lines::default(),
         seen: Dedup::default(),
         line_no: 0,
-        keep: whole.is_some(),
         whole,
     };
     let too_big = || {
